@@ -1,0 +1,71 @@
+// Package catalog defines what a table is to the planner and the executor:
+// a schema and a way to scan it. Implementations live with their storage
+// (files in connectors/file, Iceberg in connectors/iceberg, the hot tier in
+// eventstream); this package holds the contracts, an in-memory catalog and
+// the registry of connector factories that CREATE TABLE … WITH (connector=…)
+// resolves through.
+package catalog
+
+import (
+	"context"
+	"errors"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// ErrNotFound is returned (wrapped) when a table or view does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Table is a scannable relation. Its schema uses streamsql's native Arrow
+// forms (see planner/types: int32, int64, float64, string, bool,
+// timestamp[us, UTC], date32, month_day_nano_interval).
+//
+// Implementations must be safe for concurrent Scan calls.
+type Table interface {
+	Schema() *arrow.Schema
+	// Scan starts reading. The reader yields batches holding exactly the
+	// requested columns, in request order. Filters and Limit are hints: a
+	// table may skip data it can prove fails a filter (file statistics,
+	// partitions) and stop after Limit rows, but the caller re-applies both.
+	Scan(ctx context.Context, req ScanRequest) (BatchReader, error)
+}
+
+// ScanRequest says what a scan must produce.
+type ScanRequest struct {
+	Columns []int       // table column ordinals, in output order
+	Filters []Predicate // conjuncts; rows failing any may be skipped
+	Limit   int64       // -1 for no limit
+	Alloc   memory.Allocator
+}
+
+// Predicate is a simple comparison between a table column and a constant,
+// the form storage can prune with. Value uses the Go representation of
+// logical.Literal (int64 µs for TIMESTAMP, int32 days for DATE, …).
+type Predicate struct {
+	Column int    // table ordinal
+	Op     string // "=", "<>", "<", "<=", ">", ">=", "is_null", "is_not_null"
+	Value  any
+}
+
+// BatchReader yields the batches of one scan.
+//
+// Next returns io.EOF after the last batch. Each returned batch is owned by
+// the caller, who must Release it. Next is not safe for concurrent use.
+// Close releases resources; it may be called before EOF and more than once.
+type BatchReader interface {
+	Next(ctx context.Context) (arrow.RecordBatch, error)
+	Close() error
+}
+
+// ScanStats is optionally implemented by readers that can say how much
+// storage they pruned; EXPLAIN ANALYZE prints it.
+type ScanStats interface {
+	Stats() map[string]int64
+}
+
+// Describer is optionally implemented by tables to say where they come from
+// (for `\d name` and EXPLAIN), e.g. "file jsonl testdata/events.jsonl".
+type Describer interface {
+	Describe() string
+}

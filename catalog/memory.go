@@ -1,0 +1,111 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// View is a named query, stored as SQL text and bound on use.
+type View struct {
+	SQL     string
+	Columns []string // optional column names from CREATE VIEW v (a, b)
+}
+
+// Memory is a catalog of named tables and views held in memory. Names are
+// case-insensitive; a qualified name is looked up by its dotted form and
+// then by its last part. Safe for concurrent use.
+type Memory struct {
+	mu     sync.RWMutex
+	tables map[string]Table
+	views  map[string]View
+}
+
+// NewMemory returns an empty catalog.
+func NewMemory() *Memory {
+	return &Memory{tables: map[string]Table{}, views: map[string]View{}}
+}
+
+func key(name []string) string { return strings.ToLower(strings.Join(name, ".")) }
+
+// Put registers (or replaces) a table.
+func (m *Memory) Put(name string, t Table) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.tables[strings.ToLower(name)]; ok && old != t {
+		releaseTable(old)
+	}
+	m.tables[strings.ToLower(name)] = t
+	delete(m.views, strings.ToLower(name))
+}
+
+// PutView registers (or replaces) a view.
+func (m *Memory) PutView(name string, v View) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.views[strings.ToLower(name)] = v
+	delete(m.tables, strings.ToLower(name))
+}
+
+// Drop removes a table or view; ok is false if none had the name.
+func (m *Memory) Drop(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := strings.ToLower(name)
+	old, t := m.tables[k]
+	_, v := m.views[k]
+	releaseTable(old)
+	delete(m.tables, k)
+	delete(m.views, k)
+	return t || v
+}
+
+// Lookup resolves a possibly qualified name to a table or a view (exactly
+// one of the results is set), or returns an error wrapping ErrNotFound.
+func (m *Memory) Lookup(name []string) (Table, *View, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, k := range []string{key(name), strings.ToLower(name[len(name)-1])} {
+		if t, ok := m.tables[k]; ok {
+			return t, nil, nil
+		}
+		if v, ok := m.views[k]; ok {
+			return nil, &v, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("looking up %s: %w", strings.Join(name, "."), ErrNotFound)
+}
+
+// Names lists the table and view names, sorted.
+func (m *Memory) Names() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []string
+	for k := range m.tables {
+		out = append(out, k)
+	}
+	for k := range m.views {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// releaseTable frees a table's memory if it holds any (memory tables).
+func releaseTable(t Table) {
+	if r, ok := t.(interface{ Release() }); ok {
+		r.Release()
+	}
+}
+
+// Close drops every table and view, releasing what they hold.
+func (m *Memory) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, t := range m.tables {
+		releaseTable(t)
+		delete(m.tables, k)
+	}
+	clear(m.views)
+}

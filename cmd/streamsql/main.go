@@ -1,0 +1,68 @@
+// Command streamsql is the command line of the streamsql engine:
+//
+//	streamsql query [--table NAME=PATH]… [--format table|csv|json|jsonl] [--param VALUE]… "SQL"
+//	streamsql explain [--table NAME=PATH]… "SQL"
+//	streamsql                      (no arguments) the interactive REPL
+//	streamsql bench batch [--rows N]
+//
+// Exit status: 0 on success, 1 when a query fails (message on stderr), 2
+// on bad usage.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError marks mistakes in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `usage:
+  streamsql query [--table NAME=PATH]... [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
+  streamsql explain [--table NAME=PATH]... "SQL"
+  streamsql repl [--table NAME=PATH]...     (also: streamsql with no arguments)
+  streamsql bench batch [--rows N] [--runs N]
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var err error
+	switch {
+	case len(args) == 0:
+		err = repl(nil, stdin, stdout, stderr)
+	case args[0] == "query":
+		err = queryCmd(args[1:], stdout)
+	case args[0] == "explain":
+		err = explainCmd(args[1:], stdout)
+	case args[0] == "repl":
+		err = repl(args[1:], stdin, stdout, stderr)
+	case args[0] == "bench":
+		err = benchCmd(args[1:], stdout)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "streamsql: %v\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "streamsql: %v\n", err)
+		return 1
+	}
+}

@@ -1,0 +1,57 @@
+package sqltest
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/connectors/file"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected blocks of the golden files")
+
+// goldenClock fixes NOW() so golden files are reproducible.
+var goldenClock = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+
+// newGoldenEngine registers the sample tables every golden file may use.
+func newGoldenEngine(t *testing.T, mem memory.Allocator) *streamsql.Engine {
+	db := streamsql.New(streamsql.WithAllocator(mem), streamsql.WithClock(func() time.Time { return goldenClock }))
+	for name, path := range map[string]string{"events": "../testdata/events.jsonl", "users": "../testdata/users.csv"} {
+		if err := db.RegisterFile(name, path, file.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+func TestGolden(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir("../testdata/sql", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".test") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no golden files under testdata/sql")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) {
+			t.Parallel()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			db := newGoldenEngine(t, mem)
+			RunFile(t, f, db, *rewrite)
+			db.Close()
+			mem.AssertSize(t, 0)
+		})
+	}
+}
