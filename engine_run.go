@@ -223,7 +223,7 @@ func (e *Engine) insert(ctx context.Context, b *bind.Insert, ectx *expr.Context)
 		}
 		exprs[tgt] = x
 	}
-	q := &bind.Query{Plan: &logical.Project{Input: b.Query.Plan, Exprs: exprs, Cols: cols}, Names: schema.FieldNames(), Gen: b.Query.Gen}
+	q := &bind.Query{Plan: &logical.Project{Input: b.Query.Plan, Exprs: exprs, Cols: cols}, Names: fieldNames(schema), Gen: b.Query.Gen}
 	tmp, err := e.collect(ctx, q, ectx)
 	if err != nil {
 		return 0, err
@@ -300,4 +300,12 @@ func stageStats(s *operators.Stage) string {
 		out += fmt.Sprintf(" %s=%d", k, s.Stats.Extra[k])
 	}
 	return out
+}
+
+func fieldNames(s *arrow.Schema) []string {
+	names := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		names[i] = f.Name
+	}
+	return names
 }

@@ -20,10 +20,11 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected blocks of the go
 var goldenClock = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 
 // newGoldenEngine registers the sample tables every golden file may use.
-func newGoldenEngine(t *testing.T, mem memory.Allocator) *streamsql.Engine {
+// dir is the path of the repository root relative to the working directory.
+func newGoldenEngine(t *testing.T, mem memory.Allocator, dir string) *streamsql.Engine {
 	db := streamsql.New(streamsql.WithAllocator(mem), streamsql.WithClock(func() time.Time { return goldenClock }))
-	for name, path := range map[string]string{"events": "../testdata/events.jsonl", "users": "../testdata/users.csv"} {
-		if err := db.RegisterFile(name, path, file.Options{}); err != nil {
+	for name, path := range map[string]string{"events": "testdata/events.jsonl", "users": "testdata/users.csv"} {
+		if err := db.RegisterFile(name, dir+path, file.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,7 +49,7 @@ func TestGolden(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) {
 			t.Parallel()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			db := newGoldenEngine(t, mem)
+			db := newGoldenEngine(t, mem, "../")
 			RunFile(t, f, db, *rewrite)
 			db.Close()
 			mem.AssertSize(t, 0)

@@ -1,0 +1,51 @@
+package sqltest
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+var sqlBlock = regexp.MustCompile("(?s)```sql\n(.*?)```")
+
+// TestReadmeExamples runs every ```sql block of README.md: each must run
+// without error, and each query must return at least one row, so the tour
+// never shows an example that fails or says nothing.
+func TestReadmeExamples(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := sqlBlock.FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) < 5 {
+		t.Fatalf("README has %d sql blocks, want the tour", len(blocks))
+	}
+	// The DDL example names a path relative to the repository root.
+	if err := os.Chdir(".."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir("sqltest")
+	for i, b := range blocks {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		db := newGoldenEngine(t, mem, "")
+		results, err := db.Exec(context.Background(), b[1])
+		if err != nil {
+			t.Errorf("README sql block %d: %v\n%s", i+1, err, b[1])
+			db.Close()
+			continue
+		}
+		last := results[len(results)-1]
+		if strings.TrimSpace(last.Tag) == "" && last.NumRows() == 0 {
+			t.Errorf("README sql block %d returned no rows:\n%s", i+1, b[1])
+		}
+		for _, r := range results {
+			r.Release()
+		}
+		db.Close()
+		mem.AssertSize(t, 0)
+	}
+}
