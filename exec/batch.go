@@ -43,8 +43,9 @@ func RunBatch(ctx context.Context, root *operators.Stage, mem memory.Allocator, 
 }
 
 type runner struct {
-	mem    memory.Allocator
-	opened []operators.Operator
+	mem     memory.Allocator
+	opened  []operators.Operator
+	sources []operators.Source
 }
 
 func (r *runner) open(ctx context.Context, s *operators.Stage) error {
@@ -57,6 +58,7 @@ func (r *runner) open(ctx context.Context, s *operators.Stage) error {
 		if s.Source == nil {
 			return fmt.Errorf("opening stage %s: neither operator nor source", s.Name)
 		}
+		r.sources = append(r.sources, s.Source)
 		return nil
 	}
 	if err := s.Op.Open(ctx, r.mem); err != nil {
@@ -72,11 +74,20 @@ func (r *runner) closeAll() error {
 		errs = append(errs, op.Close())
 	}
 	r.opened = nil
+	// Sources that hold data (VALUES) release it when the plan is done.
+	for _, src := range r.sources {
+		if rel, ok := src.(interface{ Release() }); ok {
+			rel.Release()
+		}
+	}
+	r.sources = nil
 	return errors.Join(errs...)
 }
 
 // run drives stage s, sending its output to emit. It returns ErrDone when
-// the consumer above needs nothing more.
+// the consumer above needs nothing more. A stage's time counts only its own
+// work: the time spent in its operator (or source) less the time its
+// output spent downstream.
 func (r *runner) run(ctx context.Context, s *operators.Stage, emit operators.Emit) error {
 	var downstream time.Duration
 	downstreamDone := false
@@ -91,11 +102,16 @@ func (r *runner) run(ctx context.Context, s *operators.Stage, emit operators.Emi
 		}
 		return err
 	}
-	start := time.Now()
-	defer func() { s.Stats.Time += time.Since(start) - downstream }()
+	// timed runs f, adding its duration less downstream time to the stage.
+	timed := func(f func() error) error {
+		before, start := downstream, time.Now()
+		err := f()
+		s.Stats.Time += time.Since(start) - (downstream - before)
+		return err
+	}
 
 	if s.Source != nil {
-		err := s.Source.Run(ctx, r.mem, counted)
+		err := timed(func() error { return s.Source.Run(ctx, r.mem, counted) })
 		if st, ok := s.Source.(interface{ Stats() map[string]int64 }); ok {
 			s.Stats.Extra = st.Stats()
 		}
@@ -107,7 +123,7 @@ func (r *runner) run(ctx context.Context, s *operators.Stage, emit operators.Emi
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return s.Op.ProcessBatch(ctx, i, b, counted)
+			return timed(func() error { return s.Op.ProcessBatch(ctx, i, b, counted) })
 		}
 		err := r.run(ctx, in, feed)
 		if err != nil && !errors.Is(err, operators.ErrDone) {
@@ -117,7 +133,7 @@ func (r *runner) run(ctx context.Context, s *operators.Stage, emit operators.Emi
 			return operators.ErrDone
 		}
 		// err is nil, or ErrDone from s itself: that input is finished either way.
-		if err := s.Op.EndOfInput(ctx, i, counted); err != nil {
+		if err := timed(func() error { return s.Op.EndOfInput(ctx, i, counted) }); err != nil {
 			return err
 		}
 		if downstreamDone {
