@@ -35,7 +35,7 @@ func (p *Planner) join(ctx context.Context, n *logical.Join) (*operators.Stage, 
 		var cond = residual
 		joined := append(append([]logical.Column{}, lcols...), rcols...)
 		spec := operators.NestedLoopJoinSpec{Kind: joinKinds[n.Kind], Build: Schema(rcols), Probe: Schema(lcols),
-			OutSchema: Schema(n.Schema()), NullAware: n.NullAware}
+			OutSchema: Schema(n.Schema()), NullAware: n.NullAware, Ctx: p.Ctx}
 		if cond != nil {
 			if spec.Cond, err = p.compile(ctx, cond, joined); err != nil {
 				return nil, err
@@ -62,7 +62,7 @@ func (p *Planner) join(ctx context.Context, n *logical.Join) (*operators.Stage, 
 		out = lall
 	}
 	spec := operators.HashJoinSpec{Kind: joinKinds[n.Kind], Build: Schema(rall), Probe: Schema(lall),
-		BuildKeys: ridx, ProbeKeys: lidx, NullAware: n.NullAware, OutSchema: Schema(out)}
+		BuildKeys: ridx, ProbeKeys: lidx, NullAware: n.NullAware, OutSchema: Schema(out), Ctx: p.Ctx}
 	if residual != nil {
 		if spec.Residual, err = p.compile(ctx, residual, joined); err != nil {
 			return nil, err

@@ -1,0 +1,490 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+)
+
+// LIKE / ILIKE and the regular-expression functions. Constant patterns are
+// compiled once per call site; varying ones are cached per batch.
+
+func init() {
+	kernels["like"] = likeFactory(false)
+	kernels["ilike"] = likeFactory(true)
+	kernels["regexp_like"] = strKernel(regexpLikeFactory)
+	kernels["regexp_replace"] = strKernel(regexpReplaceFactory)
+}
+
+type likeKind uint8
+
+const (
+	likeExact likeKind = iota
+	likePrefix
+	likeSuffix
+	likeContains
+	likePrefixSuffix
+	likeAny // "%": every string
+	likeGeneral
+)
+
+type tokKind uint8
+
+const (
+	tokLit  tokKind = iota
+	tokOne          // _
+	tokStar         // %
+)
+
+type likeTok struct {
+	kind tokKind
+	lit  string
+}
+
+// likeMatcher is a compiled LIKE pattern.
+type likeMatcher struct {
+	kind      likeKind
+	lit, lit2 string
+	toks      []likeTok
+	fold      bool
+	scratch   []byte
+}
+
+// compileLike parses pattern with the escape character esc ("" for none).
+func compileLike(pattern, esc string, fold bool) (*likeMatcher, error) {
+	if utf8.RuneCountInString(esc) > 1 {
+		return nil, errors.New("invalid escape string: must be empty or one character")
+	}
+	if fold {
+		pattern = strings.ToLower(pattern)
+	}
+	escR, _ := utf8.DecodeRuneInString(esc)
+	var toks []likeTok
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			toks = append(toks, likeTok{kind: tokLit, lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(pattern); {
+		r, size := utf8.DecodeRuneInString(pattern[i:])
+		i += size
+		switch {
+		case esc != "" && r == escR:
+			if i >= len(pattern) {
+				return nil, errors.New("LIKE pattern must not end with escape character")
+			}
+			r2, size2 := utf8.DecodeRuneInString(pattern[i:])
+			i += size2
+			lit.WriteRune(r2)
+		case r == '%':
+			flush()
+			if len(toks) == 0 || toks[len(toks)-1].kind != tokStar {
+				toks = append(toks, likeTok{kind: tokStar})
+			}
+		case r == '_':
+			flush()
+			toks = append(toks, likeTok{kind: tokOne})
+		default:
+			lit.WriteRune(r)
+		}
+	}
+	flush()
+	m := &likeMatcher{kind: likeGeneral, toks: toks, fold: fold}
+	shape := make([]byte, len(toks))
+	for i, t := range toks {
+		shape[i] = "L_%"[t.kind]
+	}
+	switch string(shape) {
+	case "":
+		m.kind = likeExact
+	case "L":
+		m.kind, m.lit = likeExact, toks[0].lit
+	case "L%":
+		m.kind, m.lit = likePrefix, toks[0].lit
+	case "%L":
+		m.kind, m.lit = likeSuffix, toks[1].lit
+	case "%L%":
+		m.kind, m.lit = likeContains, toks[1].lit
+	case "L%L":
+		m.kind, m.lit, m.lit2 = likePrefixSuffix, toks[0].lit, toks[2].lit
+	case "%":
+		m.kind = likeAny
+	}
+	return m, nil
+}
+
+// match reports whether s matches. With fold, s is lower-cased first
+// (into scratch for ASCII, so a matcher is not safe for concurrent use).
+func (m *likeMatcher) match(s string) bool {
+	if m.fold {
+		s = m.lower(s)
+	}
+	switch m.kind {
+	case likeExact:
+		return s == m.lit
+	case likePrefix:
+		return strings.HasPrefix(s, m.lit)
+	case likeSuffix:
+		return strings.HasSuffix(s, m.lit)
+	case likeContains:
+		return strings.Contains(s, m.lit)
+	case likePrefixSuffix:
+		return len(s) >= len(m.lit)+len(m.lit2) && strings.HasPrefix(s, m.lit) && strings.HasSuffix(s, m.lit2)
+	case likeAny:
+		return true
+	}
+	return globMatch(m.toks, s)
+}
+
+func (m *likeMatcher) lower(s string) string {
+	if !isASCII(s) {
+		return strings.ToLower(s)
+	}
+	m.scratch = append(m.scratch[:0], s...)
+	for i, ch := range m.scratch {
+		if ch >= 'A' && ch <= 'Z' {
+			m.scratch[i] = ch + 32
+		}
+	}
+	return unsafe.String(unsafe.SliceData(m.scratch), len(m.scratch))
+}
+
+// globMatch matches % and _ tokens with one backtracking point (the last
+// %), which is exact for this pattern language.
+func globMatch(toks []likeTok, s string) bool {
+	ti, si := 0, 0
+	starT, starS := -1, 0
+	for {
+		if ti < len(toks) {
+			t := toks[ti]
+			switch t.kind {
+			case tokStar:
+				starT, starS = ti, si
+				ti++
+				continue
+			case tokOne:
+				if si < len(s) {
+					_, size := utf8.DecodeRuneInString(s[si:])
+					si += size
+					ti++
+					continue
+				}
+			case tokLit:
+				if strings.HasPrefix(s[si:], t.lit) {
+					si += len(t.lit)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starT < 0 || starS >= len(s) {
+			return false
+		}
+		_, size := utf8.DecodeRuneInString(s[starS:])
+		starS += size
+		ti, si = starT+1, starS
+	}
+}
+
+func likeFactory(fold bool) factory {
+	return strKernel(func(c *callInfo) (Evaluator, error) {
+		pv, pConst := constOf(c.args[1])
+		esc, escConst := `\`, true
+		if len(c.args) == 3 {
+			var v any
+			v, escConst = constOf(c.args[2])
+			if escConst {
+				esc = v.(string)
+			}
+		}
+		if pConst && escConst {
+			m, err := compileLike(pv.(string), esc, fold)
+			if err != nil {
+				return nil, err
+			}
+			return newFuncArgs(c, []Evaluator{c.args[0]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+				mm := *m // private scratch per evaluation
+				return likeConst(ctx, in[0].(*array.String), &mm), nil
+			}), nil
+		}
+		return strToBoolPer(c, func() func(r *rowArgs) (bool, error) {
+			cache := map[[2]string]*likeMatcher{}
+			return func(r *rowArgs) (bool, error) {
+				e := esc
+				if len(r.strs) == 3 {
+					e = r.str(2)
+				}
+				key := [2]string{r.str(1), e}
+				m, ok := cache[key]
+				if !ok {
+					var err error
+					if m, err = compileLike(key[0], e, fold); err != nil {
+						return false, err
+					}
+					if len(cache) > 1024 {
+						clear(cache)
+					}
+					cache[[2]string{strings.Clone(key[0]), strings.Clone(e)}] = m
+				}
+				return m.match(r.str(0)), nil
+			}
+		}), nil
+	})
+}
+
+// likeConst applies a constant pattern to every row, with dedicated loops
+// for the common shapes.
+func likeConst(ctx *Context, a *array.String, m *likeMatcher) arrow.Array {
+	mem := allocator(ctx)
+	n := a.Len()
+	offs, data := strData(a)
+	vb, bits := newBitmap(mem, n)
+	switch {
+	case m.fold || m.kind == likeGeneral || m.kind == likePrefixSuffix:
+		for i := 0; i < n; i++ {
+			bits[i>>3] |= b2u(m.match(data[offs[i]:offs[i+1]])) << (i & 7)
+		}
+	case m.kind == likePrefix:
+		p := m.lit
+		for i := 0; i < n; i++ {
+			s, e := offs[i], offs[i+1]
+			bits[i>>3] |= b2u(int(e-s) >= len(p) && data[s:int(s)+len(p)] == p) << (i & 7)
+		}
+	case m.kind == likeSuffix:
+		p := m.lit
+		for i := 0; i < n; i++ {
+			s, e := offs[i], offs[i+1]
+			bits[i>>3] |= b2u(int(e-s) >= len(p) && data[int(e)-len(p):e] == p) << (i & 7)
+		}
+	case m.kind == likeExact:
+		p := m.lit
+		for i := 0; i < n; i++ {
+			bits[i>>3] |= b2u(data[offs[i]:offs[i+1]] == p) << (i & 7)
+		}
+	case m.kind == likeContains:
+		p := m.lit
+		for i := 0; i < n; i++ {
+			bits[i>>3] |= b2u(strings.Contains(data[offs[i]:offs[i+1]], p)) << (i & 7)
+		}
+	case m.kind == likeAny:
+		bitutil.SetBitsTo(bits, 0, int64(n), true)
+	}
+	return finish(arrow.FixedWidthTypes.Boolean, n, array.UnknownNullCount, copyValidity(mem, a), vb)
+}
+
+// regexFlags parses Postgres regexp flags: g (global, replace only), i
+// (ignore case), c (case-sensitive), s (dot matches newline), m/n
+// (newline-sensitive anchors).
+func regexFlags(flags string, allowG bool) (prefix string, global bool, err error) {
+	var b strings.Builder
+	for _, f := range flags {
+		switch f {
+		case 'g':
+			if !allowG {
+				return "", false, fmt.Errorf("regexp_like() does not support the \"global\" option")
+			}
+			global = true
+		case 'i':
+			b.WriteString("i")
+		case 'c':
+		case 's':
+			b.WriteString("s")
+		case 'm', 'n':
+			b.WriteString("m")
+		default:
+			return "", false, fmt.Errorf("invalid regular expression option: %q", string(f))
+		}
+	}
+	if b.Len() > 0 {
+		return "(?" + b.String() + ")", global, nil
+	}
+	return "", global, nil
+}
+
+// regexCache compiles patterns once, constant or not.
+type regexCache struct {
+	allowG bool
+	m      map[[2]string]*compiledRe
+}
+
+type compiledRe struct {
+	re     *regexp.Regexp
+	global bool
+	repl   []replPart
+}
+
+func (c *regexCache) get(pattern, flags string) (*compiledRe, error) {
+	key := [2]string{pattern, flags}
+	if r, ok := c.m[key]; ok {
+		return r, nil
+	}
+	prefix, global, err := regexFlags(flags, c.allowG)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(prefix + pattern)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regular expression: %w", err)
+	}
+	if c.m == nil || len(c.m) > 1024 {
+		c.m = map[[2]string]*compiledRe{}
+	}
+	r := &compiledRe{re: re, global: global}
+	c.m[[2]string{strings.Clone(pattern), strings.Clone(flags)}] = r
+	return r, nil
+}
+
+// constRegex compiles the pattern now when it and the flags are constant.
+func constRegex(c *callInfo, flagArg int, allowG bool) (*compiledRe, error) {
+	p, ok := constOf(c.args[1])
+	if !ok {
+		return nil, nil
+	}
+	flags := ""
+	if len(c.args) > flagArg {
+		v, ok := constOf(c.args[flagArg])
+		if !ok {
+			return nil, nil
+		}
+		flags = v.(string)
+	}
+	rc := &regexCache{allowG: allowG}
+	return rc.get(p.(string), flags)
+}
+
+func regexpLikeFactory(c *callInfo) (Evaluator, error) {
+	re, err := constRegex(c, 2, false)
+	if err != nil {
+		return nil, err
+	}
+	if re != nil {
+		return strToBool(c, func(r *rowArgs) (bool, error) { return re.re.MatchString(r.str(0)), nil }), nil
+	}
+	return strToBoolPer(c, func() func(r *rowArgs) (bool, error) {
+		cache := &regexCache{}
+		return func(r *rowArgs) (bool, error) {
+			cr, err := cache.get(r.str(1), flagsOf(r, 2))
+			if err != nil {
+				return false, err
+			}
+			return cr.re.MatchString(r.str(0)), nil
+		}
+	}), nil
+}
+
+func flagsOf(r *rowArgs, k int) string {
+	if len(r.strs) > k {
+		return r.str(k)
+	}
+	return ""
+}
+
+func regexpReplaceFactory(c *callInfo) (Evaluator, error) {
+	re, err := constRegex(c, 3, true)
+	if err != nil {
+		return nil, err
+	}
+	var repl []replPart
+	rv, replConst := constOf(c.args[2])
+	if replConst {
+		repl = parseRepl(rv.(string))
+	}
+	return strToStrPer(c, func() func(r *rowArgs, out *strBuilder) error {
+		cache := &regexCache{allowG: true}
+		return func(r *rowArgs, out *strBuilder) error {
+			cr := re
+			if cr == nil {
+				var err error
+				if cr, err = cache.get(r.str(1), flagsOf(r, 3)); err != nil {
+					return err
+				}
+			}
+			parts := repl
+			if !replConst {
+				parts = parseRepl(r.str(2))
+			}
+			out.appendString(regexReplace(cr, r.str(0), parts))
+			return nil
+		}
+	}), nil
+}
+
+// replPart is a piece of a replacement: literal text or a group (0 for
+// the whole match).
+type replPart struct {
+	lit   string
+	group int
+}
+
+// parseRepl reads Postgres replacement syntax: \1..\9 insert groups, \&
+// the whole match, \\ a backslash; everything else is literal.
+func parseRepl(s string) []replPart {
+	var parts []replPart
+	var lit strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch == '\\' && i+1 < len(s) {
+			nx := s[i+1]
+			switch {
+			case nx >= '1' && nx <= '9', nx == '&':
+				if lit.Len() > 0 {
+					parts = append(parts, replPart{lit: lit.String(), group: -1})
+					lit.Reset()
+				}
+				g := 0
+				if nx != '&' {
+					g = int(nx - '0')
+				}
+				parts = append(parts, replPart{group: g})
+				i++
+				continue
+			case nx == '\\':
+				lit.WriteByte('\\')
+				i++
+				continue
+			}
+		}
+		lit.WriteByte(ch)
+	}
+	if lit.Len() > 0 {
+		parts = append(parts, replPart{lit: lit.String(), group: -1})
+	}
+	return parts
+}
+
+func regexReplace(cr *compiledRe, s string, parts []replPart) string {
+	limit := 1
+	if cr.global {
+		limit = -1
+	}
+	ms := cr.re.FindAllStringSubmatchIndex(s, limit)
+	if len(ms) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		b.WriteString(s[last:m[0]])
+		for _, p := range parts {
+			if p.group < 0 {
+				b.WriteString(p.lit)
+			} else if 2*p.group+1 < len(m) && m[2*p.group] >= 0 {
+				b.WriteString(s[m[2*p.group]:m[2*p.group+1]])
+			}
+		}
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}

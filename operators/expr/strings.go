@@ -1,0 +1,372 @@
+package expr
+
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// String kernels. Positions and lengths count characters (code points).
+
+func init() {
+	kernels["lower"] = caseFactory(false)
+	kernels["upper"] = caseFactory(true)
+	kernels["length"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToInt(c, func(r *rowArgs) (int64, error) { return int64(utf8.RuneCountInString(r.str(0))), nil }), nil
+	})
+	kernels["substr"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		has3 := len(c.args) == 3
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, start := r.str(0), r.int(1)
+			end := int64(1) << 62
+			if has3 {
+				cnt := r.int(2)
+				if cnt < 0 {
+					return errors.New("negative substring length not allowed")
+				}
+				end = start + cnt
+			}
+			out.appendString(runeSlice(s, start-1, end-1))
+			return nil
+		}), nil
+	})
+	kernels["||"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			a, b := r.str(0), r.str(1)
+			out.grow(len(a) + len(b))
+			out.d = append(out.d, a...)
+			out.appendString(b)
+			return nil
+		}), nil
+	})
+	kernels["concat"] = concatFactory
+	trim := func(left, right bool) factory {
+		return strKernel(func(c *callInfo) (Evaluator, error) {
+			has2 := len(c.args) == 2
+			return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+				s, set := r.str(0), " "
+				if has2 {
+					set = r.str(1)
+				}
+				if left {
+					s = strings.TrimLeft(s, set)
+				}
+				if right {
+					s = strings.TrimRight(s, set)
+				}
+				out.appendString(s)
+				return nil
+			}), nil
+		})
+	}
+	kernels["trim"], kernels["ltrim"], kernels["rtrim"] = trim(true, true), trim(true, false), trim(false, true)
+	kernels["replace"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, from, to := r.str(0), r.str(1), r.str(2)
+			if from == "" || !strings.Contains(s, from) {
+				out.appendString(s)
+				return nil
+			}
+			out.appendString(strings.ReplaceAll(s, from, to))
+			return nil
+		}), nil
+	})
+	kernels["starts_with"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToBool(c, func(r *rowArgs) (bool, error) { return strings.HasPrefix(r.str(0), r.str(1)), nil }), nil
+	})
+	kernels["ends_with"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToBool(c, func(r *rowArgs) (bool, error) { return strings.HasSuffix(r.str(0), r.str(1)), nil }), nil
+	})
+	kernels["split_part"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, err := splitPart(r.str(0), r.str(1), r.int(2))
+			if err != nil {
+				return err
+			}
+			out.appendString(s)
+			return nil
+		}), nil
+	})
+	kernels["left"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, n := r.str(0), r.int(1)
+			if n < 0 {
+				n += int64(runeLen(s))
+			}
+			out.appendString(runeSlice(s, 0, n))
+			return nil
+		}), nil
+	})
+	kernels["right"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, n := r.str(0), r.int(1)
+			l := int64(runeLen(s))
+			if n < 0 {
+				out.appendString(runeSlice(s, -n, l))
+			} else {
+				out.appendString(runeSlice(s, l-n, l))
+			}
+			return nil
+		}), nil
+	})
+	kernels["strpos"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToInt(c, func(r *rowArgs) (int64, error) {
+			s := r.str(0)
+			i := strings.Index(s, r.str(1))
+			if i < 0 {
+				return 0, nil
+			}
+			return int64(runeLen(s[:i])) + 1, nil
+		}), nil
+	})
+	kernels["reverse"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s := r.str(0)
+			out.grow(len(s))
+			for i := len(s); i > 0; {
+				_, size := utf8.DecodeLastRuneInString(s[:i])
+				out.d = append(out.d, s[i-size:i]...)
+				i -= size
+			}
+			out.appendString("")
+			return nil
+		}), nil
+	})
+	pad := func(left bool) factory {
+		return strKernel(func(c *callInfo) (Evaluator, error) {
+			has3 := len(c.args) == 3
+			return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+				s, n, fill := r.str(0), r.int(1), " "
+				if has3 {
+					fill = r.str(2)
+				}
+				if n > 1<<28 {
+					return errors.New("requested length too large")
+				}
+				out.appendString(padString(s, n, fill, left))
+				return nil
+			}), nil
+		})
+	}
+	kernels["lpad"], kernels["rpad"] = pad(true), pad(false)
+	kernels["repeat"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			s, n := r.str(0), r.int(1)
+			if n <= 0 || s == "" {
+				out.appendString("")
+				return nil
+			}
+			if int64(len(s))*n > 1<<28 {
+				return errors.New("requested length too large")
+			}
+			out.appendString(strings.Repeat(s, int(n)))
+			return nil
+		}), nil
+	})
+}
+
+// strKernel checks that a string function got VARCHAR/JSON and integer
+// arguments only.
+func strKernel(f factory) factory {
+	return func(c *callInfo) (Evaluator, error) {
+		if err := checkArgs(c, func(t types.Type) bool { return isStr(t) || isInt(t) }); err != nil {
+			return nil, err
+		}
+		return f(c)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func runeLen(s string) int {
+	if isASCII(s) {
+		return len(s)
+	}
+	return utf8.RuneCountInString(s)
+}
+
+// runeSlice returns the characters [from, to) of s (0-based), clamped.
+func runeSlice(s string, from, to int64) string {
+	from = max(from, 0)
+	if to <= from {
+		return ""
+	}
+	if isASCII(s) {
+		l := int64(len(s))
+		return s[min(from, l):min(to, l)]
+	}
+	var i, start int64 = 0, -1
+	for pos := range s {
+		if i == from {
+			start = int64(pos)
+		}
+		if i == to {
+			return s[start:pos]
+		}
+		i++
+	}
+	if start < 0 {
+		return ""
+	}
+	return s[start:]
+}
+
+func splitPart(s, delim string, n int64) (string, error) {
+	if n == 0 {
+		return "", errors.New("field position must not be zero")
+	}
+	if delim == "" {
+		if n == 1 || n == -1 {
+			return s, nil
+		}
+		return "", nil
+	}
+	if n > 0 {
+		for ; n > 1; n-- {
+			i := strings.Index(s, delim)
+			if i < 0 {
+				return "", nil
+			}
+			s = s[i+len(delim):]
+		}
+		if i := strings.Index(s, delim); i >= 0 {
+			return s[:i], nil
+		}
+		return s, nil
+	}
+	parts := strings.Split(s, delim)
+	if k := int64(len(parts)) + n; k >= 0 {
+		return parts[k], nil
+	}
+	return "", nil
+}
+
+func padString(s string, n int64, fill string, left bool) string {
+	l := int64(runeLen(s))
+	if n <= 0 {
+		return ""
+	}
+	if l >= n || fill == "" {
+		return runeSlice(s, 0, n)
+	}
+	need := n - l
+	fr := []rune(fill)
+	var b strings.Builder
+	if !left {
+		b.WriteString(s)
+	}
+	for i := int64(0); i < need; i++ {
+		b.WriteRune(fr[i%int64(len(fr))])
+	}
+	if left {
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// caseFactory builds lower/upper. ASCII input maps byte for byte, so the
+// offsets are reused and the data converted in one pass.
+func caseFactory(upper bool) factory {
+	conv := strings.ToLower
+	if upper {
+		conv = strings.ToUpper
+	}
+	return strKernel(func(c *callInfo) (Evaluator, error) {
+		return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+			return mapCase(allocator(ctx), in[0].(*array.String), upper, conv), nil
+		}), nil
+	})
+}
+
+func mapCase(mem memory.Allocator, a *array.String, upper bool, conv func(string) string) arrow.Array {
+	n := a.Len()
+	offs, data := strData(a)
+	body := data[offs[0]:offs[n]]
+	if isASCII(body) {
+		ob, o := newFixed[int32](mem, n+1)
+		base := offs[0]
+		for i, v := range offs {
+			o[i] = v - base
+		}
+		db := memory.NewResizableBuffer(mem)
+		db.Resize(len(body))
+		d := db.Bytes()
+		lo, hi := byte('A'), byte('Z')
+		if upper {
+			lo, hi = 'a', 'z'
+		}
+		for i := 0; i < len(body); i++ {
+			ch := body[i]
+			if ch >= lo && ch <= hi {
+				ch ^= 0x20
+			}
+			d[i] = ch
+		}
+		return finish(arrow.BinaryTypes.String, n, a.NullN(), copyValidity(mem, a), ob, db)
+	}
+	out := newStrBuilder(mem, n, len(body))
+	out.setValidity(copyValidity(mem, a))
+	for i := 0; i < n; i++ {
+		out.appendString(conv(data[offs[i]:offs[i+1]]))
+	}
+	return out.finish()
+}
+
+// concatFactory: concat(args…) joins the non-NULL arguments' text.
+func concatFactory(c *callInfo) (Evaluator, error) {
+	for i, t := range c.types {
+		if !t.IsString() {
+			c.args[i] = foldIfConst(newCastEval(c.args[i], types.VarcharType, false), c.args[i])
+			c.types[i] = types.VarcharType
+		}
+	}
+	return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+		mem := allocator(ctx)
+		type src struct {
+			offs []int32
+			data string
+			bm   []byte
+			off  int
+			none bool
+		}
+		srcs := make([]src, len(in))
+		hint := 0
+		for i, a := range in {
+			if isAllNull(a) || a.DataType().ID() != arrow.STRING {
+				srcs[i].none = true
+				continue
+			}
+			s := a.(*array.String)
+			srcs[i].offs, srcs[i].data = strData(s)
+			srcs[i].bm, srcs[i].off = validity(s)
+			hint += strBytes(s)
+		}
+		out := newStrBuilder(mem, n, hint)
+		for r := 0; r < n; r++ {
+			for _, s := range srcs {
+				if s.none || (s.bm != nil && !bitutil.BitIsSet(s.bm, s.off+r)) {
+					continue
+				}
+				v := s.data[s.offs[r]:s.offs[r+1]]
+				out.grow(len(v))
+				out.d = append(out.d, v...)
+			}
+			out.appendString("")
+		}
+		return out.finish(), nil
+	}), nil
+}
