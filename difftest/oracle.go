@@ -302,23 +302,22 @@ func CellsEqual(a, b Cell) bool {
 // SortRows orders rows by their canonical rendering, for comparing
 // results whose order is not specified.
 func SortRows(rows [][]Cell) {
-	keys := make(map[*Cell]string, len(rows))
-	key := func(r []Cell) string {
-		if len(r) == 0 {
-			return ""
-		}
-		if k, ok := keys[&r[0]]; ok {
-			return k
-		}
-		parts := make([]string, len(r))
-		for i, c := range r {
-			parts[i] = c.sortKey()
-		}
-		k := strings.Join(parts, "\x00")
-		keys[&r[0]] = k
-		return k
+	type keyed struct {
+		key string
+		row []Cell
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
+	ks := make([]keyed, len(rows))
+	for i, r := range rows {
+		parts := make([]string, len(r))
+		for j, c := range r {
+			parts[j] = c.sortKey()
+		}
+		ks[i] = keyed{strings.Join(parts, "\x00"), r}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
+	for i := range ks {
+		rows[i] = ks[i].row
+	}
 }
 
 // Diff compares two results (got from streamsql, want from DuckDB). With

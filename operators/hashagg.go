@@ -309,6 +309,9 @@ func (h *HashAggregate) fold(j int, acc agg.Accumulator, b arrow.RecordBatch, gr
 		}
 		filter = f
 	}
+	if len(h.keyIdx) == 0 {
+		return acc.UpdateOne(0, int(b.NumRows()), h.args, filter)
+	}
 	return acc.Update(groups, h.args, filter)
 }
 
@@ -365,7 +368,7 @@ func aggEmitSliced(ctx context.Context, s *arrow.Schema, cols []arrow.Array, n i
 	part := make([]arrow.Array, len(cols))
 	for lo := 0; lo < n; lo += BatchSize {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("emitting hash aggregate: %w", err)
 		}
 		hi := min(lo+BatchSize, n)
 		var rec arrow.RecordBatch

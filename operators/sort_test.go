@@ -467,3 +467,73 @@ func TestSortStringTies(t *testing.T) {
 		b.Release()
 	}
 }
+
+// TestSortRadix checks the radix sort, including its most-significant-byte
+// split for large inputs, against a stable comparison sort.
+func TestSortRadix(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, tc := range []struct {
+		n    int
+		keys func() uint64
+	}{
+		{100, func() uint64 { return r.Uint64N(10) }},
+		{5000, func() uint64 { return r.Uint64() }},
+		{200_000, func() uint64 { return r.Uint64() >> r.IntN(64) }},
+		{200_000, func() uint64 { return r.Uint64N(1000) << 40 }},
+		{100_000, func() uint64 { return 42 }},
+		{70_000, func() uint64 { return math.MaxUint64 - r.Uint64N(3) }},
+	} {
+		items := make([]sortItem, tc.n)
+		for i := range items {
+			items[i] = sortItem{tc.keys(), int32(i)}
+		}
+		want := slices.Clone(items)
+		slices.SortStableFunc(want, func(a, b sortItem) int { return cmp.Compare(a.key, b.key) })
+		got := sortRadix(items, make([]sortItem, tc.n))
+		for i := range got {
+			if got[i].row != want[i].row {
+				t.Fatalf("n=%d: row %d is %d, want %d", tc.n, i, got[i].row, want[i].row)
+			}
+		}
+	}
+}
+
+// TestSortLargeMultiKey sorts enough rows for the radix sort's
+// most-significant-byte split, by a string key with many ties and then a
+// numeric one.
+func TestSortLargeMultiKey(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r := rand.New(rand.NewPCG(21, 22))
+	s := xoSchema(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64)
+	var batches []arrow.RecordBatch
+	var all [][]any
+	for b := range 10 {
+		var rs [][]any
+		for i := range 10_000 {
+			var k any = fmt.Sprintf("prefix-%d-%s", r.IntN(300), strings.Repeat("x", r.IntN(3)))
+			if r.IntN(50) == 0 {
+				k = nil
+			}
+			var f any = float64(r.IntN(5))
+			if r.IntN(20) == 0 {
+				f = nil
+			}
+			rs = append(rs, []any{k, f, b*10_000 + i})
+		}
+		batches = append(batches, xoBatch(t, mem, s, rs...))
+		all = append(all, rs...)
+	}
+	defer xoRelease(batches)
+	for _, keys := range [][]SortKey{
+		{{Col: 0}, {Col: 1, Desc: true}},
+		{{Col: 1, NullsFirst: true}, {Col: 0, Desc: true}},
+		{{Col: 2, Desc: true}},
+	} {
+		got, err := xoRun(t, mem, NewSort(s, keys), batches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xoEqualRows(t, got, xoRefSort(all, keys))
+	}
+}

@@ -49,7 +49,7 @@ func New(format string, w io.Writer) (Writer, error) {
 func columnTypes(s *arrow.Schema) []types.Type {
 	ts := make([]types.Type, s.NumFields())
 	for i, f := range s.Fields() {
-		ts[i], _ = types.FromArrow(f.Type)
+		ts[i], _ = types.FromField(f)
 	}
 	return ts
 }

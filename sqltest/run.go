@@ -143,7 +143,7 @@ func stripIDs(s string) string { return idSuffix.ReplaceAllString(s, "") }
 func typeLetters(s *arrow.Schema) string {
 	var b strings.Builder
 	for _, f := range s.Fields() {
-		t, _ := types.FromArrow(f.Type)
+		t, _ := types.FromField(f)
 		b.WriteByte(letter(t))
 	}
 	return b.String()
@@ -173,7 +173,7 @@ func renderRows(res *streamsql.Result) []string {
 	var rows []string
 	ts := make([]types.Type, res.Schema.NumFields())
 	for i, f := range res.Schema.Fields() {
-		ts[i], _ = types.FromArrow(f.Type)
+		ts[i], _ = types.FromField(f)
 	}
 	for _, b := range res.Batches {
 		for r := 0; r < int(b.NumRows()); r++ {

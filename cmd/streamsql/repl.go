@@ -229,7 +229,7 @@ func (s *replState) describe(name string) {
 	}
 	fmt.Fprintf(s.out, "Table %s (%s)\n", name, kind)
 	for _, fld := range t.Schema().Fields() {
-		ty, err := types.FromArrow(fld.Type)
+		ty, err := types.FromField(fld)
 		tn := ty.String()
 		if err != nil {
 			tn = fld.Type.String()

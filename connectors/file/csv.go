@@ -169,10 +169,10 @@ func inferCSV(files []string, sample int) (*arrow.Schema, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
+			n++
 			if err != nil {
 				continue // the scan reports or skips it
 			}
-			n++
 			for i, v := range rec {
 				noteCSV(stats[cols[i]], v)
 			}

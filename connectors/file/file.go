@@ -7,6 +7,13 @@
 // JSONL and CSV schemas are inferred from a sample of the first records
 // unless a schema is declared; Parquet schemas come from the file. Every
 // column is produced in streamsql's native Arrow form (see planner/types).
+// JSON columns (nested JSON values) are Arrow strings holding the raw JSON
+// text, marked with the field metadata streamsql.type=JSON.
+//
+// A JSONL line or CSV record is malformed when it is not valid JSON/CSV or
+// a projected value does not fit its column type; values of unprojected
+// JSONL columns are only checked for syntax and JSON kind (a string where a
+// BIGINT belongs is caught, a bad timestamp string is not).
 //
 // Registered as connector "file": CREATE TABLE … WITH (connector='file',
 // path='…', format='jsonl|csv|parquet', on_error='fail|skip').
@@ -131,8 +138,8 @@ func (t *Table) Skipped() int64 { return t.skipped.Load() }
 
 // Scan starts reading the table. Columns are produced in request order (a
 // column may be requested twice); nil Columns produce batches with rows but
-// no columns. Limit stops reading early when there are no Filters. Parquet
-// scans use Filters to skip row groups.
+// no columns. A positive Limit stops reading after that many rows when
+// there are no Filters. Parquet scans use Filters to skip row groups.
 func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.path, err)
@@ -150,8 +157,10 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	// Limit is a hint: only a positive one without filters stops early
+	// (a zero Limit is treated as none, so a forgotten -1 loses no rows).
 	limit := req.Limit
-	if len(req.Filters) > 0 || limit < 0 {
+	if len(req.Filters) > 0 || limit <= 0 {
 		limit = -1
 	}
 	out := projectSchema(t.schema, req.Columns)

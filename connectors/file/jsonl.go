@@ -126,7 +126,7 @@ func inferJSONL(files []string, sample int) (*arrow.Schema, error) {
 		stats   []*fieldStats
 		byName  = map[string]*fieldStats{}
 		src     lineSource
-		n       int
+		n, bad  int
 		firstEr error
 		scratch []byte
 	)
@@ -170,18 +170,21 @@ func inferJSONL(files []string, sample int) (*arrow.Schema, error) {
 			if blank {
 				continue
 			}
+			n++ // malformed lines count too, bounding the work
 			if err != nil {
+				bad++
 				if firstEr == nil {
 					firstEr = fileErr(src.path, src.line, err)
 				}
-				continue
 			}
-			n++
 		}
 		src.close()
 	}
 	if len(stats) == 0 {
-		if firstEr != nil {
+		switch {
+		case n > bad:
+			return nil, errors.New("inferring schema: the sampled JSON objects have no fields; declare the columns")
+		case firstEr != nil:
 			return nil, fmt.Errorf("inferring schema: no valid JSON object in the sample: %w", firstEr)
 		}
 		return nil, errors.New("inferring schema: no JSON objects found; declare the columns")

@@ -112,7 +112,9 @@ func TestParquetRoundTripAndPruning(t *testing.T) {
 		t.Errorf("count-only: %d rows", n)
 	}
 
-	pred := func(col int, op string, v any) catalog.Predicate { return catalog.Predicate{Column: col, Op: op, Value: v} }
+	pred := func(col int, op string, v any) catalog.Predicate {
+		return catalog.Predicate{Column: col, Op: op, Value: v}
+	}
 	for _, c := range []struct {
 		name    string
 		filters []catalog.Predicate

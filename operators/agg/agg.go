@@ -43,6 +43,9 @@ type Accumulator interface {
 	// argument is NULL are skipped too (COUNT(*) has no argument and counts
 	// every row).
 	Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error
+	// UpdateOne is Update with all n rows in group g, the case of an
+	// aggregate without GROUP BY; it runs without the per-row scatter.
+	UpdateOne(g uint32, n int, args []arrow.Array, filter *array.Boolean) error
 	// StateTypes are the Arrow types of the partial state columns.
 	StateTypes() []arrow.DataType
 	// State returns the partial state of groups [0, Len()) as one array
@@ -81,6 +84,7 @@ func New(name string, argTypes []types.Type, distinct bool) (Accumulator, types.
 	if err != nil {
 		return nil, types.Type{}, err
 	}
+	inner.core().init(inner, name, len(argTypes))
 	if !distinct || name == "min" || name == "max" {
 		return inner, rt, nil
 	}
@@ -93,6 +97,7 @@ func New(name string, argTypes []types.Type, distinct bool) (Accumulator, types.
 		inner.Release()
 		return nil, types.Type{}, fmt.Errorf("creating aggregate %s(DISTINCT %s): %w", name, argTypes[0], err)
 	}
+	d.core().init(d, name, len(argTypes))
 	return d, rt, nil
 }
 
@@ -161,12 +166,60 @@ type accumulator interface {
 	// update folds rows i with mask == nil || mask[i] into groups[i]; the
 	// mask has already excluded filtered rows and NULL arguments.
 	update(groups []uint32, args []arrow.Array, mask []bool) error
+	core() *base
 }
 
-// updateVia implements Accumulator.Update for a: it builds the row mask in
-// *scratch and calls a.update.
-func updateVia(a accumulator, scratch *[]bool, groups []uint32, args []arrow.Array, filter *array.Boolean) error {
-	n := len(groups)
+// oneUpdater is implemented by accumulators with a fast path for
+// UpdateOne: fold the rows in mask (nil: all n) into group g.
+type oneUpdater interface {
+	updateOne(g uint32, n int, args []arrow.Array, mask []bool) error
+}
+
+// base is embedded by every accumulator: it implements Update and
+// UpdateOne on top of the accumulator's update (and updateOne).
+type base struct {
+	self    accumulator
+	name    string
+	arity   int
+	scratch []bool
+	same    []uint32
+}
+
+func (b *base) core() *base { return b }
+
+func (b *base) init(self accumulator, name string, arity int) {
+	b.self, b.name, b.arity = self, name, arity
+}
+
+func (b *base) Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error {
+	if len(args) != b.arity {
+		return fmt.Errorf("updating aggregate %s: got %d arguments, want %d", b.name, len(args), b.arity)
+	}
+	return updateVia(b.self, &b.scratch, groups, args, filter)
+}
+
+func (b *base) UpdateOne(g uint32, n int, args []arrow.Array, filter *array.Boolean) error {
+	if len(args) != b.arity {
+		return fmt.Errorf("updating aggregate %s: got %d arguments, want %d", b.name, len(args), b.arity)
+	}
+	if err := checkRows(n, args, filter); err != nil {
+		return err
+	}
+	if int(g) >= b.self.Len() {
+		return fmt.Errorf("updating aggregate %s: group %d out of range, have %d groups", b.name, g, b.self.Len())
+	}
+	mask := rowMask(&b.scratch, n, args, filter)
+	if o, ok := b.self.(oneUpdater); ok {
+		return o.updateOne(g, n, args, mask)
+	}
+	b.same = grow(b.same[:0], n)
+	for i := range b.same {
+		b.same[i] = g
+	}
+	return b.self.update(b.same, args, mask)
+}
+
+func checkRows(n int, args []arrow.Array, filter *array.Boolean) error {
 	for _, arg := range args {
 		if arg.Len() != n {
 			return fmt.Errorf("updating aggregate: argument has %d rows, want %d", arg.Len(), n)
@@ -174,6 +227,16 @@ func updateVia(a accumulator, scratch *[]bool, groups []uint32, args []arrow.Arr
 	}
 	if filter != nil && filter.Len() != n {
 		return fmt.Errorf("updating aggregate: filter has %d rows, want %d", filter.Len(), n)
+	}
+	return nil
+}
+
+// updateVia implements Accumulator.Update for a: it builds the row mask in
+// *scratch and calls a.update.
+func updateVia(a accumulator, scratch *[]bool, groups []uint32, args []arrow.Array, filter *array.Boolean) error {
+	n := len(groups)
+	if err := checkRows(n, args, filter); err != nil {
+		return err
 	}
 	if err := checkGroups(groups, a.Len()); err != nil {
 		return err
@@ -185,6 +248,9 @@ func updateVia(a accumulator, scratch *[]bool, groups []uint32, args []arrow.Arr
 // rowMask returns, in *scratch, which of n rows have a TRUE filter and no
 // NULL among args; nil means all of them.
 func rowMask(scratch *[]bool, n int, args []arrow.Array, filter *array.Boolean) []bool {
+	if n == 0 {
+		return nil
+	}
 	need := filter != nil
 	for _, a := range args {
 		if a.NullN() > 0 {

@@ -315,11 +315,13 @@ func randomValue(r *rand.Rand, typ types.Type) any {
 // TestMergeEqualsWhole checks that merging the states of two accumulators
 // over disjoint inputs equals one accumulator over both, for every
 // function, type, DISTINCT and FILTER.
-func TestMergeEqualsWhole(t *testing.T) {
-	type fnType struct {
-		fn  string
-		typ types.Type
-	}
+type fnType struct {
+	fn  string
+	typ types.Type // Null: COUNT(*)
+}
+
+// aggCombos lists every supported (function, argument type).
+func aggCombos() []fnType {
 	var combos []fnType
 	combos = append(combos, fnType{"count", types.NullType})
 	for _, typ := range []types.Type{types.BooleanType, types.IntegerType, types.BigintType, types.DoubleType, types.VarcharType, types.TimestampType, types.DateType, types.IntervalType} {
@@ -331,8 +333,12 @@ func TestMergeEqualsWhole(t *testing.T) {
 	for _, typ := range []types.Type{types.IntegerType, types.BigintType, types.DoubleType} {
 		combos = append(combos, fnType{"avg", typ})
 	}
+	return combos
+}
+
+func TestMergeEqualsWhole(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for _, c := range combos {
+	for _, c := range aggCombos() {
 		for _, distinct := range []bool{false, true} {
 			for _, withFilter := range []bool{false, true} {
 				star := c.typ.Kind == types.Null
@@ -489,4 +495,97 @@ func approxEqual(a, b []any) bool {
 		}
 	}
 	return true
+}
+
+// TestUpdateOne checks UpdateOne against Update with every row in one
+// group.
+func TestUpdateOne(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, c := range aggCombos() {
+		for _, distinct := range []bool{false, true} {
+			star := c.typ.Kind == types.Null
+			if star && distinct {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/%s/distinct=%v", c.fn, c.typ, distinct), func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				var argTypes []types.Type
+				if !star {
+					argTypes = []types.Type{c.typ}
+				}
+				one, _, err := New(c.fn, argTypes, distinct)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer one.Release()
+				many, _, err := New(c.fn, argTypes, distinct)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer many.Release()
+				one.Grow(3)
+				many.Grow(3)
+				for batch := 0; batch < 4; batch++ {
+					n := r.Intn(50)
+					if batch == 1 {
+						n = 0
+					}
+					vals, fvals := make([]any, n), make([]any, n)
+					groups := make([]uint32, n)
+					for i := range vals {
+						groups[i] = 2
+						if batch != 2 && r.Intn(4) != 0 {
+							vals[i] = randomValue(r, c.typ)
+						}
+						fvals[i] = r.Intn(3) != 0
+					}
+					var args []arrow.Array
+					if !star {
+						a := mk(t, mem, c.typ, vals...)
+						args = []arrow.Array{a}
+					}
+					var f *array.Boolean
+					if batch == 3 {
+						f = mkBool(t, mem, fvals...)
+					}
+					if err := one.UpdateOne(2, n, args, f); err != nil {
+						t.Fatal(err)
+					}
+					if err := many.Update(groups, args, f); err != nil {
+						t.Fatal(err)
+					}
+					for _, a := range args {
+						a.Release()
+					}
+					if f != nil {
+						f.Release()
+					}
+				}
+				a, err := one.Finalize(mem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer a.Release()
+				b, err := many.Finalize(mem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer b.Release()
+				if ga, gb := goValues(t, a), goValues(t, b); !approxEqual(ga, gb) {
+					t.Errorf("UpdateOne %v, Update %v", ga, gb)
+				}
+			})
+		}
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	acc, _, err := New("count", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acc.Release()
+	if err := acc.UpdateOne(0, 3, nil, nil); err == nil {
+		t.Error("UpdateOne of a group out of range succeeded")
+	}
 }

@@ -10,9 +10,9 @@ import (
 
 // count is COUNT(*) (star) or COUNT(x). State: the count (BIGINT).
 type count struct {
-	star    bool
-	counts  []int64
-	scratch []bool
+	base
+	star   bool
+	counts []int64
 }
 
 func (c *count) Grow(n int) { c.counts = grow(c.counts, n) }
@@ -21,17 +21,6 @@ func (c *count) Release()   { c.counts, c.scratch = nil, nil }
 
 func (c *count) StateTypes() []arrow.DataType {
 	return []arrow.DataType{arrow.PrimitiveTypes.Int64}
-}
-
-func (c *count) Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error {
-	want := 1
-	if c.star {
-		want = 0
-	}
-	if len(args) != want {
-		return fmt.Errorf("updating aggregate count: got %d arguments, want %d", len(args), want)
-	}
-	return updateVia(c, &c.scratch, groups, args, filter)
 }
 
 func (c *count) update(groups []uint32, _ []arrow.Array, mask []bool) error {
@@ -84,4 +73,19 @@ func (c *count) Merge(groups []uint32, state []arrow.Array) error {
 
 func (c *count) Finalize(mem memory.Allocator) (arrow.Array, error) {
 	return buildArray(mem, arrow.PrimitiveTypes.Int64, c.counts, nil)
+}
+
+func (c *count) updateOne(g uint32, n int, _ []arrow.Array, mask []bool) error {
+	if mask == nil {
+		c.counts[g] += int64(n)
+		return nil
+	}
+	k := int64(0)
+	for _, m := range mask {
+		if m {
+			k++
+		}
+	}
+	c.counts[g] += k
+	return nil
 }

@@ -2,7 +2,9 @@ package agg
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,33 +19,50 @@ import (
 func newDistinct(inner accumulator, t types.Type) (accumulator, error) {
 	switch t.Kind {
 	case types.Null:
-		return &distinct[bool]{inner: inner, dt: arrow.Null, keys: boolValues,
-			build: func(_ memory.Allocator, keys []bool) (arrow.Array, error) { return array.NewNull(len(keys)), nil }}, nil
+		d := newDistinctOf(inner, arrow.Null, boolValues, hashBool)
+		d.build = func(_ memory.Allocator, keys []bool) (arrow.Array, error) { return array.NewNull(len(keys)), nil }
+		return d, nil
 	case types.Boolean:
-		return newDistinctOf(inner, arrow.FixedWidthTypes.Boolean, boolValues), nil
+		return newDistinctOf(inner, arrow.FixedWidthTypes.Boolean, boolValues, hashBool), nil
 	case types.Integer:
-		return newDistinctOf(inner, arrow.PrimitiveTypes.Int32, int32Values), nil
+		return newDistinctOf(inner, arrow.PrimitiveTypes.Int32, int32Values, hashInteger[int32]), nil
 	case types.Bigint:
-		return newDistinctOf(inner, arrow.PrimitiveTypes.Int64, int64Values), nil
+		return newDistinctOf(inner, arrow.PrimitiveTypes.Int64, int64Values, hashInteger[int64]), nil
 	case types.Double:
-		return &distinct[uint64]{inner: inner, dt: arrow.PrimitiveTypes.Float64, keys: floatKeys, build: buildFloats}, nil
+		d := newDistinctOf(inner, arrow.PrimitiveTypes.Float64, floatKeys, hashInteger[uint64])
+		d.build = buildFloats
+		return d, nil
 	case types.Varchar, types.JSON:
-		d := newDistinctOf(inner, arrow.BinaryTypes.String, stringValues)
+		seed := maphash.MakeSeed()
+		d := newDistinctOf(inner, arrow.BinaryTypes.String, stringValues, func(s string) uint64 { return maphash.String(seed, s) })
 		d.clone = strings.Clone
 		return d, nil
 	case types.Timestamp:
-		return newDistinctOf(inner, t.ArrowType(), timestampValues), nil
+		return newDistinctOf(inner, t.ArrowType(), timestampValues, hashInteger[arrow.Timestamp]), nil
 	case types.Date:
-		return newDistinctOf(inner, arrow.FixedWidthTypes.Date32, date32Values), nil
+		return newDistinctOf(inner, arrow.FixedWidthTypes.Date32, date32Values, hashInteger[arrow.Date32]), nil
 	case types.Interval:
-		return newDistinctOf(inner, arrow.FixedWidthTypes.MonthDayNanoInterval, intervalValues), nil
+		return newDistinctOf(inner, arrow.FixedWidthTypes.MonthDayNanoInterval, intervalValues, hashInterval), nil
 	}
 	return nil, fmt.Errorf("type %s is not supported", t)
 }
 
-func newDistinctOf[K comparable](inner accumulator, dt arrow.DataType, keys valuesFunc[K]) *distinct[K] {
-	return &distinct[K]{inner: inner, dt: dt, keys: keys,
+func newDistinctOf[K comparable](inner accumulator, dt arrow.DataType, keys valuesFunc[K], hash func(K) uint64) *distinct[K] {
+	return &distinct[K]{inner: inner, dt: dt, keys: keys, set: pairSet[K]{hash: hash},
 		build: func(mem memory.Allocator, keys []K) (arrow.Array, error) { return buildArray(mem, dt, keys, nil) }}
+}
+
+func hashInteger[K ~int32 | ~int64 | ~uint64](k K) uint64 { return uint64(k) }
+
+func hashBool(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func hashInterval(v arrow.MonthDayNanoInterval) uint64 {
+	return (uint64(uint32(v.Months))<<32 | uint64(uint32(v.Days))) ^ uint64(v.Nanoseconds)*0xC2B2AE3D27D4EB4F
 }
 
 // floatKeys maps doubles to keys equal exactly when the values are equal
@@ -78,24 +97,79 @@ func buildFloats(mem memory.Allocator, keys []uint64) (arrow.Array, error) {
 	return buildArray(mem, arrow.PrimitiveTypes.Float64, f, nil)
 }
 
-type distinctKey[K comparable] struct {
-	group uint32
+// pairSet is a set of (group, key) pairs: an open-addressing hash table
+// with linear probing, at most half full.
+type pairSet[K comparable] struct {
+	slots []pairSlot[K]
+	shift uint // slot of hash h is h >> shift
+	len   int
+	hash  func(K) uint64
+}
+
+type pairSlot[K comparable] struct {
 	key   K
+	group uint32 // group + 1; 0 marks an empty slot
+}
+
+// insert adds (g, k) and reports whether it was new, with its slot.
+func (s *pairSet[K]) insert(g uint32, k K) (*pairSlot[K], bool) {
+	if 2*(s.len+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	p := pairHash(g, s.hash(k)) >> s.shift
+	for {
+		sl := &s.slots[p]
+		if sl.group == 0 {
+			sl.key, sl.group = k, g+1
+			s.len++
+			return sl, true
+		}
+		if sl.group == g+1 && sl.key == k {
+			return sl, false
+		}
+		p = (p + 1) & mask
+	}
+}
+
+func pairHash(g uint32, h uint64) uint64 {
+	return (h ^ uint64(g)*0xC2B2AE3D27D4EB4F) * 0x9E3779B97F4A7C15
+}
+
+func (s *pairSet[K]) grow() {
+	old := s.slots
+	n := 2 * len(old)
+	if n < 1024 {
+		n = 1024
+	}
+	s.slots = make([]pairSlot[K], n)
+	s.shift = uint(64 - bits.TrailingZeros(uint(n)))
+	mask := uint64(n - 1)
+	for _, sl := range old {
+		if sl.group == 0 {
+			continue
+		}
+		p := pairHash(sl.group-1, s.hash(sl.key)) >> s.shift
+		for s.slots[p].group != 0 {
+			p = (p + 1) & mask
+		}
+		s.slots[p] = sl
+	}
 }
 
 // distinct feeds inner only the rows whose (group, value) it has not seen.
 // State: the set of values of each group, as list<argument type>.
 type distinct[K comparable] struct {
-	inner   accumulator
-	dt      arrow.DataType
-	keys    valuesFunc[K]
-	build   func(memory.Allocator, []K) (arrow.Array, error)
-	clone   func(K) K // copies keys aliasing an input buffer; nil if none do
-	seen    map[distinctKey[K]]struct{}
-	buf     []K
-	scratch []bool
-	first   []bool
-	expand  []uint32
+	base
+	inner  accumulator
+	dt     arrow.DataType
+	keys   valuesFunc[K]
+	build  func(memory.Allocator, []K) (arrow.Array, error)
+	clone  func(K) K // copies keys aliasing an input buffer; nil if none do
+	set    pairSet[K]
+	buf    []K
+	first  []bool
+	expand []uint32
 }
 
 func (d *distinct[K]) Grow(n int) { d.inner.Grow(n) }
@@ -103,17 +177,10 @@ func (d *distinct[K]) Len() int   { return d.inner.Len() }
 
 func (d *distinct[K]) Release() {
 	d.inner.Release()
-	d.seen, d.buf, d.scratch, d.first, d.expand = nil, nil, nil, nil, nil
+	d.set.slots, d.buf, d.scratch, d.first, d.expand = nil, nil, nil, nil, nil
 }
 
 func (d *distinct[K]) StateTypes() []arrow.DataType { return []arrow.DataType{arrow.ListOf(d.dt)} }
-
-func (d *distinct[K]) Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error {
-	if len(args) != 1 {
-		return fmt.Errorf("updating aggregate (DISTINCT): got %d arguments, want 1", len(args))
-	}
-	return updateVia(d, &d.scratch, groups, args, filter)
-}
 
 func (d *distinct[K]) update(groups []uint32, args []arrow.Array, mask []bool) error {
 	first, err := d.dedupe(groups, args[0], mask)
@@ -144,22 +211,18 @@ func (d *distinct[K]) dedupe(groups []uint32, arg arrow.Array, mask []bool) ([]b
 		defer clear(keys) // drop references to the input's buffer
 	}
 	keys = keys[:n]
-	if d.seen == nil {
-		d.seen = make(map[distinctKey[K]]struct{})
-	}
 	for i, g := range groups {
 		first[i] = false
 		if mask != nil && !mask[i] {
 			continue
 		}
-		k := distinctKey[K]{g, keys[i]}
-		if _, dup := d.seen[k]; dup {
+		sl, isNew := d.set.insert(g, keys[i])
+		if !isNew {
 			continue
 		}
 		if d.clone != nil {
-			k.key = d.clone(k.key)
+			sl.key = d.clone(sl.key)
 		}
-		d.seen[k] = struct{}{}
 		first[i] = true
 	}
 	return first, nil
@@ -168,18 +231,22 @@ func (d *distinct[K]) dedupe(groups []uint32, arg arrow.Array, mask []bool) ([]b
 func (d *distinct[K]) State(mem memory.Allocator) ([]arrow.Array, error) {
 	ng := d.Len()
 	offs := make([]int32, ng+1)
-	for k := range d.seen {
-		offs[k.group+1]++
+	for _, sl := range d.set.slots {
+		if sl.group != 0 {
+			offs[sl.group]++
+		}
 	}
 	for g := 0; g < ng; g++ {
 		offs[g+1] += offs[g]
 	}
-	keys := make([]K, len(d.seen))
+	keys := make([]K, d.set.len)
 	pos := make([]int32, ng)
 	copy(pos, offs[:ng])
-	for k := range d.seen {
-		keys[pos[k.group]] = k.key
-		pos[k.group]++
+	for _, sl := range d.set.slots {
+		if g := sl.group; g != 0 {
+			keys[pos[g-1]] = sl.key
+			pos[g-1]++
+		}
 	}
 	child, err := d.build(mem, keys)
 	if err != nil {

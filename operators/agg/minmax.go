@@ -2,11 +2,9 @@ package agg
 
 import (
 	"cmp"
-	"fmt"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/planner/types"
@@ -48,21 +46,7 @@ type minMax[T cmp.Ordered] struct {
 	buf    []T
 }
 
-func (m *minMax[T]) name() string {
-	if m.max {
-		return "max"
-	}
-	return "min"
-}
-
 func (m *minMax[T]) StateTypes() []arrow.DataType { return []arrow.DataType{m.dt} }
-
-func (m *minMax[T]) Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error {
-	if len(args) != 1 {
-		return fmt.Errorf("updating aggregate %s: got %d arguments, want 1", m.name(), len(args))
-	}
-	return updateVia(m, &m.scratch, groups, args, filter)
-}
 
 func (m *minMax[T]) update(groups []uint32, args []arrow.Array, mask []bool) error {
 	vals, ok := m.values(args[0], m.buf)
@@ -129,13 +113,6 @@ type minMaxFunc[T any] struct {
 
 func (m *minMaxFunc[T]) StateTypes() []arrow.DataType { return []arrow.DataType{m.dt} }
 
-func (m *minMaxFunc[T]) Update(groups []uint32, args []arrow.Array, filter *array.Boolean) error {
-	if len(args) != 1 {
-		return fmt.Errorf("updating aggregate min/max: got %d arguments, want 1", len(args))
-	}
-	return updateVia(m, &m.scratch, groups, args, filter)
-}
-
 func (m *minMaxFunc[T]) update(groups []uint32, args []arrow.Array, mask []bool) error {
 	vals, ok := m.values(args[0], m.buf)
 	if !ok {
@@ -187,4 +164,36 @@ func intervalKey(v arrow.MonthDayNanoInterval) (days, nanos int64) {
 		days--
 	}
 	return days, nanos
+}
+
+func (m *minMax[T]) updateOne(g uint32, n int, args []arrow.Array, mask []bool) error {
+	vals, ok := m.values(args[0], m.buf)
+	if !ok {
+		return argError("updating", m.dt.String(), args[0])
+	}
+	if m.clone != nil {
+		m.buf = vals
+		defer clear(vals) // drop references to the input's buffer
+	}
+	vals = vals[:n]
+	if mask != nil {
+		mask = mask[:n]
+	}
+	c, has, changed := m.vals[g], m.has[g], false
+	for i, v := range vals {
+		if mask != nil && !mask[i] {
+			continue
+		}
+		// max: v > c; min: v < c; NaN (v != v) is the greatest value.
+		if !has || m.max && (v > c || (v != v && c == c)) || !m.max && (v < c || (c != c && v == v)) {
+			c, has, changed = v, true, true
+		}
+	}
+	if changed {
+		if m.clone != nil {
+			c = m.clone(c)
+		}
+		m.vals[g], m.has[g] = c, true
+	}
+	return nil
 }

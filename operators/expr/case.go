@@ -99,14 +99,18 @@ func (e *caseEval) Eval(ctx *Context, b arrow.RecordBatch) (arrow.Array, error) 
 		if err != nil {
 			return nil, err
 		}
-		var matched, rest []int32
-		ca, _ := cond.(*array.Boolean)
-		for j, r := range remaining {
-			if ca != nil && ca.IsValid(j) && ca.Value(j) {
-				matched = append(matched, r)
-			} else {
-				rest = append(rest, r)
+		matched, rest := make([]int32, 0, len(remaining)), make([]int32, 0, len(remaining))
+		if ca, ok := cond.(*array.Boolean); ok && ca.Len() > 0 {
+			vals, valid := boolBits(ca)
+			for j, r := range remaining {
+				if validAt(valid, j) && bitutil.BitIsSet(vals, j) {
+					matched = append(matched, r)
+				} else {
+					rest = append(rest, r)
+				}
 			}
+		} else {
+			rest = append(rest, remaining...)
 		}
 		cond.Release()
 		if len(matched) > 0 {

@@ -121,11 +121,11 @@ func castFixed(mem memory.Allocator, arr arrow.Array, from, to types.Type, try b
 	fk, tk := from.Kind, to.Kind
 	switch {
 	case fk == types.Integer && tk == types.Bigint:
-		return convert(mem, arr, dt, try, func(v int32) (int64, error) { return int64(v), nil })
+		return widen[int32, int64](mem, arr, dt), nil
 	case fk == types.Integer && tk == types.Double:
-		return convert(mem, arr, dt, try, func(v int32) (float64, error) { return float64(v), nil })
+		return widen[int32, float64](mem, arr, dt), nil
 	case fk == types.Bigint && tk == types.Double:
-		return convert(mem, arr, dt, try, func(v int64) (float64, error) { return float64(v), nil })
+		return widen[int64, float64](mem, arr, dt), nil
 	case fk == types.Bigint && tk == types.Integer:
 		return convert(mem, arr, dt, try, func(v int64) (int32, error) {
 			if v < math.MinInt32 || v > math.MaxInt32 {
@@ -189,6 +189,16 @@ func convert[S, D arrow.FixedWidthType](mem memory.Allocator, arr arrow.Array, d
 		out[i] = d
 	}
 	return finish(dt, n, array.UnknownNullCount, valid, buf), nil
+}
+
+// widen converts every value with a plain Go conversion that cannot fail.
+func widen[S int32 | int64, D int64 | float64](mem memory.Allocator, arr arrow.Array, dt arrow.DataType) arrow.Array {
+	src := values[S](arr)
+	buf, out := newFixed[D](mem, len(src))
+	for i, v := range src {
+		out[i] = D(v)
+	}
+	return finish(dt, len(src), arr.NullN(), copyValidity(mem, arr), buf)
 }
 
 // ownValidity returns a validity buffer that may be modified: a fresh
@@ -266,13 +276,15 @@ func toText(mem memory.Allocator, arr arrow.Array, from types.Type) arrow.Array 
 		}
 	case types.Integer:
 		for _, v := range values[int32](arr) {
-			scratch = strconv.AppendInt(scratch[:0], int64(v), 10)
-			b.appendBytes(scratch)
+			b.grow(11)
+			b.d = strconv.AppendInt(b.d, int64(v), 10)
+			b.o = append(b.o, int32(len(b.d)))
 		}
 	case types.Bigint:
 		for _, v := range values[int64](arr) {
-			scratch = strconv.AppendInt(scratch[:0], v, 10)
-			b.appendBytes(scratch)
+			b.grow(20)
+			b.d = strconv.AppendInt(b.d, v, 10)
+			b.o = append(b.o, int32(len(b.d)))
 		}
 	case types.Double:
 		for _, v := range values[float64](arr) {

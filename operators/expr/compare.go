@@ -168,8 +168,12 @@ func compareArrays(mem memory.Allocator, x, y arrow.Array, t types.Type, op cmpO
 		cmpVecT(op, values[int64](x), values[int64](y), bits)
 	case types.Double:
 		a, b := values[float64](x), values[float64](y)
-		for i := range a {
-			bits[i>>3] |= b2u(op.holds(cmpFloat(a[i], b[i]))) << (i & 7)
+		if hasNaN(a) || hasNaN(b) {
+			for i := range a {
+				bits[i>>3] |= b2u(op.holds(cmpFloat(a[i], b[i]))) << (i & 7)
+			}
+		} else {
+			cmpVecT(op, a, b, bits)
 		}
 	case types.Varchar, types.JSON:
 		ao, ad := strData(x.(*array.String))
@@ -249,6 +253,15 @@ func cmpConstFloat(op cmpOp, a []float64, c float64, out []byte) {
 	default:
 		cmpConstT(op, a, c, out)
 	}
+}
+
+func hasNaN(a []float64) bool {
+	for _, v := range a {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }
 
 // invertBits flips the first n bits of b, leaving the padding zero.

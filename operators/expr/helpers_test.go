@@ -135,3 +135,7 @@ func checkErr(t *testing.T, sql, want string, cols ...col) {
 func ints(vs ...any) []any { return vs }
 
 var _ = fmt.Sprint
+
+func iv(months, days int32, micros int64) types.IntervalValue {
+	return types.IntervalValue{Months: months, Days: days, Micros: micros}
+}

@@ -244,43 +244,172 @@ func likeFactory(fold bool) factory {
 }
 
 // likeConst applies a constant pattern to every row, with dedicated loops
-// for the common shapes.
+// for the common shapes. ILIKE over ASCII data lower-cases the batch's
+// data once and then matches like LIKE.
 func likeConst(ctx *Context, a *array.String, m *likeMatcher) arrow.Array {
 	mem := allocator(ctx)
 	n := a.Len()
 	offs, data := strData(a)
 	vb, bits := newBitmap(mem, n)
-	switch {
-	case m.fold || m.kind == likeGeneral || m.kind == likePrefixSuffix:
+	if m.fold && isASCII(m.lit) && (m.kind == likePrefix || m.kind == likeSuffix || m.kind == likeExact) {
+		p := m.lit
 		for i := 0; i < n; i++ {
-			bits[i>>3] |= b2u(m.match(data[offs[i]:offs[i+1]])) << (i & 7)
+			row := data[offs[i]:offs[i+1]]
+			part := row
+			switch {
+			case len(row) < len(p):
+				continue
+			case m.kind == likePrefix:
+				part = row[:len(p)]
+			case m.kind == likeSuffix:
+				part = row[len(row)-len(p):]
+			}
+			eq, ascii := foldEqualASCII(part, p)
+			if !ascii {
+				eq = m.match(row)
+			}
+			bits[i>>3] |= b2u(eq) << (i & 7)
 		}
-	case m.kind == likePrefix:
+	} else if m.fold {
+		body := data[offs[0]:offs[n]]
+		lowered := make([]byte, len(body))
+		if convertASCII(lowered, body, false) {
+			plain := *m
+			plain.fold = false
+			base := offs[0]
+			rebased := make([]int32, len(offs))
+			for i, o := range offs {
+				rebased[i] = o - base
+			}
+			likeLoop(&plain, rebased, unsafe.String(unsafe.SliceData(lowered), len(lowered)), bits)
+		} else {
+			for i := 0; i < n; i++ {
+				bits[i>>3] |= b2u(m.match(data[offs[i]:offs[i+1]])) << (i & 7)
+			}
+		}
+	} else {
+		likeLoop(m, offs, data, bits)
+	}
+	return finish(arrow.FixedWidthTypes.Boolean, n, array.UnknownNullCount, copyValidity(mem, a), vb)
+}
+
+// likeLoop sets bit i of bits when row i (data[offs[i]:offs[i+1]])
+// matches the case-sensitive matcher m.
+func likeLoop(m *likeMatcher, offs []int32, data string, bits []byte) {
+	n := len(offs) - 1
+	switch m.kind {
+	case likePrefix:
 		p := m.lit
 		for i := 0; i < n; i++ {
 			s, e := offs[i], offs[i+1]
 			bits[i>>3] |= b2u(int(e-s) >= len(p) && data[s:int(s)+len(p)] == p) << (i & 7)
 		}
-	case m.kind == likeSuffix:
+	case likeSuffix:
 		p := m.lit
 		for i := 0; i < n; i++ {
 			s, e := offs[i], offs[i+1]
 			bits[i>>3] |= b2u(int(e-s) >= len(p) && data[int(e)-len(p):e] == p) << (i & 7)
 		}
-	case m.kind == likeExact:
+	case likeExact:
 		p := m.lit
 		for i := 0; i < n; i++ {
 			bits[i>>3] |= b2u(data[offs[i]:offs[i+1]] == p) << (i & 7)
 		}
-	case m.kind == likeContains:
-		p := m.lit
-		for i := 0; i < n; i++ {
-			bits[i>>3] |= b2u(strings.Contains(data[offs[i]:offs[i+1]], p)) << (i & 7)
-		}
-	case m.kind == likeAny:
+	case likeContains:
+		containsLoop(m.lit, offs, data, bits)
+	case likeAny:
 		bitutil.SetBitsTo(bits, 0, int64(n), true)
+	default:
+		for i := 0; i < n; i++ {
+			bits[i>>3] |= b2u(m.match(data[offs[i]:offs[i+1]])) << (i & 7)
+		}
 	}
-	return finish(arrow.FixedWidthTypes.Boolean, n, array.UnknownNullCount, copyValidity(mem, a), vb)
+}
+
+// containsLoop finds p in all rows at once: it scans the whole data
+// buffer for p's rarest byte (memchr-style, vectorized by the runtime),
+// verifies each candidate and maps it back to its row, so rows without
+// that byte cost almost nothing.
+func containsLoop(p string, offs []int32, data string, bits []byte) {
+	n := len(offs) - 1
+	if p == "" {
+		bitutil.SetBitsTo(bits, 0, int64(n), true)
+		return
+	}
+	k := rarestByte(p)
+	end := int(offs[n])
+	r := 0
+	pos := int(offs[0]) + k
+	for r < n && pos < end {
+		j := strings.IndexByte(data[pos:end], p[k])
+		if j < 0 {
+			return
+		}
+		st := pos + j - k // candidate start of p
+		for int(offs[r+1]) <= st {
+			r++
+		}
+		if st+len(p) <= int(offs[r+1]) && data[st:st+len(p)] == p {
+			bitutil.SetBit(bits, r)
+			r++
+			if r < n {
+				pos = int(offs[r]) + k
+			}
+			continue
+		}
+		pos += j + 1
+	}
+}
+
+// byteRank orders bytes by how common they are in typical text (higher
+// is more common); rarestByte picks the needle byte to scan for.
+var byteRank = func() [256]uint8 {
+	var r [256]uint8
+	for i := range r {
+		r[i] = 10
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		r[c] = 40
+	}
+	for c := '0'; c <= '9'; c++ {
+		r[c] = 60
+	}
+	for i, c := range "zqxjkvbpygfwmucldrhsnioate" {
+		r[c] = uint8(100 + 5*i)
+	}
+	r[' '], r['.'], r[','], r['-'], r['_'], r['/'], r[':'] = 255, 90, 80, 80, 80, 80, 80
+	return r
+}()
+
+func rarestByte(p string) int {
+	best := 0
+	for i := 1; i < len(p); i++ {
+		if byteRank[p[i]] < byteRank[p[best]] {
+			best = i
+		}
+	}
+	return best
+}
+
+// foldEqualASCII compares s with the lower-case ASCII p ignoring ASCII
+// case; ascii is false when s holds a non-ASCII byte (the caller then
+// falls back to full Unicode lower-casing).
+func foldEqualASCII(s, p string) (eq, ascii bool) {
+	if len(s) != len(p) {
+		return false, true
+	}
+	eq = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false, false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		eq = eq && c == p[i]
+	}
+	return eq, true
 }
 
 // regexFlags parses Postgres regexp flags: g (global, replace only), i

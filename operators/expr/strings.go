@@ -1,9 +1,11 @@
 package expr
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -296,34 +298,59 @@ func mapCase(mem memory.Allocator, a *array.String, upper bool, conv func(string
 	n := a.Len()
 	offs, data := strData(a)
 	body := data[offs[0]:offs[n]]
-	if isASCII(body) {
+	db := memory.NewResizableBuffer(mem)
+	db.Resize(len(body))
+	if convertASCII(db.Bytes(), body, upper) {
 		ob, o := newFixed[int32](mem, n+1)
 		base := offs[0]
 		for i, v := range offs {
 			o[i] = v - base
 		}
-		db := memory.NewResizableBuffer(mem)
-		db.Resize(len(body))
-		d := db.Bytes()
-		lo, hi := byte('A'), byte('Z')
-		if upper {
-			lo, hi = 'a', 'z'
-		}
-		for i := 0; i < len(body); i++ {
-			ch := body[i]
-			if ch >= lo && ch <= hi {
-				ch ^= 0x20
-			}
-			d[i] = ch
-		}
 		return finish(arrow.BinaryTypes.String, n, a.NullN(), copyValidity(mem, a), ob, db)
 	}
+	db.Release()
 	out := newStrBuilder(mem, n, len(body))
 	out.setValidity(copyValidity(mem, a))
 	for i := 0; i < n; i++ {
 		out.appendString(conv(data[offs[i]:offs[i+1]]))
 	}
 	return out.finish()
+}
+
+// convertASCII writes src lower-cased (or upper-cased) into dst, eight
+// bytes at a time; it returns false, leaving dst undefined, when src is
+// not pure ASCII.
+func convertASCII(dst []byte, src string, upper bool) bool {
+	const hi, ones = 0x8080808080808080, 0x0101010101010101
+	lo, top := byte('A'), byte('Z')
+	if upper {
+		lo, top = 'a', 'z'
+	}
+	// With every byte below 0x80 these additions never carry between
+	// bytes: the high bit of each sum says byte >= lo (resp. > top).
+	addLo, addTop := uint64(0x80-lo)*ones, uint64(0x80-top-1)*ones
+	sb := unsafe.Slice(unsafe.StringData(src), len(src))
+	dst = dst[:len(src)]
+	i := 0
+	for ; i+8 <= len(sb); i += 8 {
+		w := binary.LittleEndian.Uint64(sb[i:])
+		if w&hi != 0 {
+			return false
+		}
+		m := ((w + addLo) &^ (w + addTop)) & hi
+		binary.LittleEndian.PutUint64(dst[i:], w^(m>>2))
+	}
+	for ; i < len(sb); i++ {
+		ch := sb[i]
+		if ch >= utf8.RuneSelf {
+			return false
+		}
+		if ch >= lo && ch <= top {
+			ch ^= 0x20
+		}
+		dst[i] = ch
+	}
+	return true
 }
 
 // concatFactory: concat(args…) joins the non-NULL arguments' text.

@@ -209,7 +209,14 @@ func interleave(mem memory.Allocator, t types.Type, srcs []arrow.Array, src, idx
 		for i, s := range srcs {
 			ss[i].offs, ss[i].data = strData(s.(*array.String))
 		}
-		b := newStrBuilder(mem, n, 0)
+		size := 0
+		for r, s := range src {
+			if s >= 0 {
+				o, j := ss[s].offs, idx[r]
+				size += int(o[j+1] - o[j])
+			}
+		}
+		b := newStrBuilder(mem, n, size)
 		b.setValidity(valid)
 		for r, s := range src {
 			if s < 0 {

@@ -137,12 +137,36 @@ func dateTruncFactory(c *callInfo) (Evaluator, error) {
 	}), nil
 }
 
-// truncFixed rounds every value down to a multiple of w (> 0).
+// truncFixed rounds every value down to a multiple of w (> 0). The
+// common widths get loops with a constant divisor, which the compiler
+// turns into a multiplication.
 func truncFixed(src []int64, w int64, out []int64) {
+	switch w {
+	case 1e6:
+		truncConst(src, out, 1e6)
+	case 60e6:
+		truncConst(src, out, 60e6)
+	case 3600e6:
+		truncConst(src, out, 3600e6)
+	case dayMicros:
+		truncConst(src, out, dayMicros)
+	default:
+		out = out[:len(src)]
+		for i, t := range src {
+			m := t % w
+			m += w & (m >> 63) // floor modulo without a branch
+			out[i] = t - m
+		}
+	}
+}
+
+// truncConst is truncFixed for a width known at compile time (inlined
+// into each case above with w constant).
+func truncConst(src, out []int64, w int64) {
 	out = out[:len(src)]
 	for i, t := range src {
 		m := t % w
-		m += w & (m >> 63) // floor modulo without a branch
+		m += w & (m >> 63)
 		out[i] = t - m
 	}
 }
@@ -183,11 +207,15 @@ func dateBinFactory(c *callInfo) (Evaluator, error) {
 			mem, x := allocator(ctx), in[1]
 			src := values[int64](x)
 			buf, out := newFixed[int64](mem, len(src))
-			for i, t := range src {
-				d := t - origin
-				m := d % w
-				m += w & (m >> 63)
-				out[i] = t - m
+			if floorMod(origin, w) == 0 {
+				truncFixed(src, w, out)
+			} else {
+				for i, t := range src {
+					d := t - origin
+					m := d % w
+					m += w & (m >> 63)
+					out[i] = t - m
+				}
 			}
 			return finish(tsT, len(src), x.NullN(), copyValidity(mem, x), buf), nil
 		}), nil
@@ -258,7 +286,7 @@ func datePartFactory(c *callInfo) (Evaluator, error) {
 	if v, ok := constOf(c.args[0]); ok {
 		field := functions.DatePartField(v.(string))
 		if _, err := extractTS(field, 0); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("unit %q not recognized", v.(string))
 		}
 		return newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 			return extractArray(ctx, in[1], field, isIv, asInt, nil)
@@ -277,53 +305,73 @@ func extractArray(ctx *Context, x arrow.Array, field string, isIv, asInt bool, f
 	if fields != nil {
 		ins = append(ins, fields)
 	}
-	valid := andValidity(mem, n, ins...)
-	vb := bitsOf(valid)
-	var offs []int32
-	var data string
-	if fields != nil {
-		offs, data = strData(fields)
-	}
-	get := func(i int) (float64, error) {
-		f := field
-		if fields != nil {
-			f = functions.DatePartField(data[offs[i]:offs[i+1]])
+	var get func(i int) (float64, error)
+	switch {
+	case fields != nil:
+		offs, data := strData(fields)
+		get = func(i int) (float64, error) {
+			raw := data[offs[i]:offs[i+1]]
+			f := functions.DatePartField(raw)
+			var v float64
+			var err error
+			if isIv {
+				v, err = extractInterval(f, values[mdn](x)[i])
+			} else {
+				v, err = extractTS(f, values[int64](x)[i])
+			}
+			if err != nil {
+				err = fmt.Errorf("unit %q not recognized", raw)
+			}
+			return v, err
 		}
-		if isIv {
-			return extractInterval(f, values[mdn](x)[i])
+	case isIv:
+		ivs := values[mdn](x)
+		get = func(i int) (float64, error) { return extractInterval(field, ivs[i]) }
+	default:
+		ts := values[int64](x)
+		f := tsField(field)
+		if asInt {
+			return mapRows(mem, n, ins, arrow.PrimitiveTypes.Int64, func(i int) (int64, error) { return int64(f(ts[i])), nil })
 		}
-		return extractTS(f, values[int64](x)[i])
+		return mapRows(mem, n, ins, arrow.PrimitiveTypes.Float64, func(i int) (float64, error) { return f(ts[i]), nil })
 	}
 	if asInt {
-		buf, out := newFixed[int64](mem, n)
-		for i := range out {
-			out[i] = 0
-			if !validAt(vb, i) {
-				continue
-			}
+		return mapRows(mem, n, ins, arrow.PrimitiveTypes.Int64, func(i int) (int64, error) {
 			v, err := get(i)
-			if err != nil {
-				releaseBufs(buf, valid)
-				return nil, err
-			}
-			out[i] = int64(v)
-		}
-		return finish(arrow.PrimitiveTypes.Int64, n, array.UnknownNullCount, valid, buf), nil
+			return int64(v), err
+		})
 	}
-	buf, out := newFixed[float64](mem, n)
-	for i := range out {
-		out[i] = 0
-		if !validAt(vb, i) {
-			continue
-		}
-		v, err := get(i)
-		if err != nil {
-			releaseBufs(buf, valid)
-			return nil, err
-		}
-		out[i] = v
+	return mapRows(mem, n, ins, arrow.PrimitiveTypes.Float64, get)
+}
+
+// tsField returns the extraction of a valid, canonical field.
+func tsField(field string) func(int64) float64 {
+	switch field {
+	case "hour":
+		return func(t int64) float64 { return float64(floorMod(t, dayMicros) / 3600e6) }
+	case "minute":
+		return func(t int64) float64 { return float64(floorMod(t, 3600e6) / 60e6) }
+	case "second":
+		return func(t int64) float64 { return float64(floorMod(t, 60e6)) / 1e6 }
+	case "epoch":
+		return func(t int64) float64 { return float64(t) / 1e6 }
+	case "millisecond":
+		return func(t int64) float64 { return float64(floorMod(t, 60e6) / 1e3) }
+	case "microsecond":
+		return func(t int64) float64 { return float64(floorMod(t, 60e6)) }
+	case "dow":
+		return func(t int64) float64 { return float64(floorMod(floorDiv(t, dayMicros)+4, 7)) }
 	}
-	return finish(arrow.PrimitiveTypes.Float64, n, array.UnknownNullCount, valid, buf), nil
+	// Calendar fields: consecutive rows often share a day.
+	lastDay, lastVal := int64(math.MinInt64), 0.0
+	return func(t int64) float64 {
+		d := floorDiv(t, dayMicros)
+		if d != lastDay { // the remaining fields depend on the day only
+			lastDay = d
+			lastVal, _ = extractTS(field, d*dayMicros)
+		}
+		return lastVal
+	}
 }
 
 // extractTS is one date_part field of a timestamp.

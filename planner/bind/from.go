@@ -103,7 +103,7 @@ func (b *binder) tableName(n parse.Node, name []string, alias string, outer *sco
 	cols := make([]logical.Column, schema.NumFields())
 	ords := make([]int, len(cols))
 	for i, f := range schema.Fields() {
-		t, err := types.FromArrow(f.Type)
+		t, err := types.FromField(f)
 		if err != nil {
 			return nil, b.errf(n, "table %q column %q: %v", strings.Join(name, "."), f.Name, err)
 		}

@@ -13,7 +13,7 @@ import (
 // (x::T as CAST, FETCH FIRST as LIMIT, SUBSTRING … FROM as substr(…)).
 // Format(Parse(s)) reparses to an identical tree; a hand-built tree that
 // the parser could never produce may not round-trip.
-func Format(n Node) string {
+func Format(n Node) (out string) {
 	if n == nil {
 		return ""
 	}
@@ -21,6 +21,13 @@ func Format(n Node) string {
 		return ""
 	}
 	var f formatter
+	// Only hand-built trees with nil children can trip the printer; mark
+	// the spot rather than crash a caller that is merely logging a query.
+	defer func() {
+		if r := recover(); r != nil {
+			out = f.String() + fmt.Sprintf("<malformed AST: %v>", r)
+		}
+	}()
 	f.node(n)
 	return f.String()
 }

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -250,8 +251,10 @@ func TestParseAPI(t *testing.T) {
 	if err != nil || len(stmts) != 2 {
 		t.Fatalf("Parse two statements = %d, %v", len(stmts), err)
 	}
-	if _, err := ParseOne("SELECT 1;"); err != nil {
-		t.Errorf("ParseOne with trailing ';': %v", err)
+	for _, in := range []string{"SELECT 1;", "SELECT 1 ;; -- done"} {
+		if _, err := ParseOne(in); err != nil {
+			t.Errorf("ParseOne(%q): %v", in, err)
+		}
 	}
 	if _, err := ParseOne("SELECT 1; SELECT 2"); err == nil {
 		t.Errorf("ParseOne accepted two statements")
@@ -272,5 +275,10 @@ func TestParseAPI(t *testing.T) {
 	}
 	if Format(nil) != "" || Format((*Query)(nil)) != "" {
 		t.Errorf("Format of nil should be empty")
+	}
+	// A malformed hand-built tree is reported, not a crash.
+	bad := &Query{Body: &Select{Items: []*SelectItem{nil}}}
+	if got := Format(bad); !strings.HasPrefix(got, "SELECT <malformed AST: ") {
+		t.Errorf("Format(malformed) = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,11 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, s := range repoSQL(f) {
 		f.Add(s)
+	}
+	// Structured seeds give the mutator deep, valid statements to work on.
+	g := &sqlGen{r: rand.New(rand.NewPCG(42, 2))}
+	for range 200 {
+		f.Add(g.statement())
 	}
 	recoverInternal = false
 	f.Fuzz(func(t *testing.T, sql string) {

@@ -16,6 +16,7 @@ import (
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/logical"
 	"github.com/streamsql/streamsql/planner/rules"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // SubqueryRunner evaluates an uncorrelated scalar subquery to its value
@@ -42,7 +43,7 @@ func New(ectx *expr.Context, sub SubqueryRunner) *Planner {
 func Schema(cols []logical.Column) *arrow.Schema {
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = arrow.Field{Name: c.Name, Type: c.Type.ArrowType(), Nullable: true}
+		fields[i] = types.Field(c.Name, c.Type, true)
 	}
 	return arrow.NewSchema(fields, nil)
 }

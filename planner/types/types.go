@@ -214,3 +214,31 @@ func CanImplicitCast(from, to Type) bool {
 	c, ok := Common(from, to)
 	return ok && c == to
 }
+
+// MetadataKey marks Arrow fields whose SQL type their Arrow type alone
+// cannot tell (JSON text is an Arrow string): the value is the SQL type
+// name, e.g. "JSON".
+const MetadataKey = "streamsql.type"
+
+// FromField maps an Arrow field to its SQL type, honouring MetadataKey.
+func FromField(f arrow.Field) (Type, error) {
+	t, err := FromArrow(f.Type)
+	if err != nil {
+		return t, err
+	}
+	if v, ok := f.Metadata.GetValue(MetadataKey); ok && t.IsString() {
+		if named, ok := Parse(v); ok && named.IsString() {
+			return named, nil
+		}
+	}
+	return t, nil
+}
+
+// Field builds the Arrow field holding a column of type t.
+func Field(name string, t Type, nullable bool) arrow.Field {
+	f := arrow.Field{Name: name, Type: t.ArrowType(), Nullable: nullable}
+	if t.Kind == JSON {
+		f.Metadata = arrow.NewMetadata([]string{MetadataKey}, []string{"JSON"})
+	}
+	return f
+}

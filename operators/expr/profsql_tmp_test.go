@@ -1,0 +1,2 @@
+package expr
+const sqlUnderProf = "s LIKE '%sql%'"
