@@ -27,9 +27,10 @@ import (
 // Engine holds a catalog and runs statements against it. Safe for
 // concurrent use: each statement plans and runs independently.
 type Engine struct {
-	cat *catalog.Memory
-	mem memory.Allocator
-	now func() time.Time
+	cat         *catalog.Memory
+	mem         memory.Allocator
+	now         func() time.Time
+	parallelism int
 }
 
 // Option configures an Engine.
@@ -42,6 +43,10 @@ func WithAllocator(m memory.Allocator) Option { return func(e *Engine) { e.mem =
 // WithClock fixes what NOW() returns (default: the wall clock at the start
 // of each statement).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithParallelism caps how many goroutines one query may scan and
+// pre-aggregate with (default 0: GOMAXPROCS; 1: single-threaded).
+func WithParallelism(n int) Option { return func(e *Engine) { e.parallelism = n } }
 
 // New returns an engine with an empty in-memory catalog.
 func New(opts ...Option) *Engine {

@@ -96,6 +96,7 @@ func (e *Engine) execute(ctx context.Context, plan logical.Node, ectx *expr.Cont
 	pl := physical.New(ectx, func(ctx context.Context, sub logical.Node) (any, error) {
 		return e.scalar(ctx, sub, ectx)
 	})
+	pl.Parallelism = e.parallelism
 	root, err := pl.Build(ctx, plan)
 	if err != nil {
 		return nil, err
@@ -291,13 +292,28 @@ func (e *Engine) explain(ctx context.Context, b *bind.Explain, ectx *expr.Contex
 	return emit(array.NewRecordBatch(schema, []arrow.Array{col}, int64(len(lines))))
 }
 
-func stageStats(s *operators.Stage) string {
-	if s == nil {
+// stageStats sums the statistics of a node's stages (one per parallel
+// partition).
+func stageStats(stages []*operators.Stage) string {
+	if len(stages) == 0 {
 		return ""
 	}
-	out := fmt.Sprintf("rows=%d batches=%d time=%s", s.Stats.Rows, s.Stats.Batches, s.Stats.Time.Round(1000))
-	for _, k := range sortedKeys(s.Stats.Extra) {
-		out += fmt.Sprintf(" %s=%d", k, s.Stats.Extra[k])
+	var sum operators.StageStats
+	sum.Extra = map[string]int64{}
+	for _, s := range stages {
+		sum.Rows += s.Stats.Rows
+		sum.Batches += s.Stats.Batches
+		sum.Time += s.Stats.Time
+		for k, v := range s.Stats.Extra {
+			sum.Extra[k] += v
+		}
+	}
+	out := fmt.Sprintf("rows=%d batches=%d time=%s", sum.Rows, sum.Batches, sum.Time.Round(1000))
+	if len(stages) > 1 {
+		out += fmt.Sprintf(" partitions=%d", len(stages))
+	}
+	for _, k := range sortedKeys(sum.Extra) {
+		out += fmt.Sprintf(" %s=%d", k, sum.Extra[k])
 	}
 	return out
 }

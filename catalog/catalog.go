@@ -37,6 +37,19 @@ type ScanRequest struct {
 	Filters []Predicate // conjuncts; rows failing any may be skipped
 	Limit   int64       // -1 for no limit
 	Alloc   memory.Allocator
+	// Partition and Partitions split a scan for parallel readers: with
+	// Partitions > 1 the reader yields only its share, Partition in
+	// [0, Partitions), and the shares of all partitions together are the
+	// whole table, each row exactly once. Zero Partitions means the whole
+	// table. Only tables implementing Partitioned are asked for shares.
+	Partition, Partitions int
+}
+
+// Partitioned is implemented by tables that can be scanned in parallel
+// shares (files, row groups). Partitions is the most useful number of
+// shares, e.g. the number of row groups; 1 means no parallelism pays.
+type Partitioned interface {
+	Partitions() int
 }
 
 // Predicate is a simple comparison between a table column and a constant,

@@ -282,7 +282,9 @@ const Tolerance = 1e-9
 
 // CellsEqual compares two canonical cells: NULL equals NULL, integers
 // exactly, other numbers within Tolerance, the rest by text.
-func CellsEqual(a, b Cell) bool {
+func CellsEqual(a, b Cell) bool { return cellsEqualTol(a, b, Tolerance) }
+
+func cellsEqualTol(a, b Cell, tol float64) bool {
 	if a.Kind != b.Kind {
 		return false
 	}
@@ -296,7 +298,7 @@ func CellsEqual(a, b Cell) bool {
 		return true
 	}
 	d := math.Abs(a.F - b.F)
-	return d <= Tolerance*math.Max(math.Abs(a.F), math.Abs(b.F)) || d <= Tolerance
+	return d <= tol*math.Max(math.Abs(a.F), math.Abs(b.F)) || d <= tol
 }
 
 // SortRows orders rows by their canonical rendering, for comparing
@@ -323,7 +325,12 @@ func SortRows(rows [][]Cell) {
 // Diff compares two results (got from streamsql, want from DuckDB). With
 // ordered false both row lists are sorted first. It returns nil when they
 // agree, or an error describing the first differences.
-func Diff(got, want *Table, ordered bool) error {
+func Diff(got, want *Table, ordered bool) error { return DiffTol(got, want, ordered, Tolerance) }
+
+// DiffTol is Diff with tol as the relative tolerance for non-integers
+// (aggregates over millions of doubles summed in different orders need a
+// looser bound than Tolerance).
+func DiffTol(got, want *Table, ordered bool, tol float64) error {
 	if len(got.Cols) != len(want.Cols) {
 		return fmt.Errorf("column count: streamsql %d %v, duckdb %d %v", len(got.Cols), got.Cols, len(want.Cols), want.Cols)
 	}
@@ -348,7 +355,7 @@ func Diff(got, want *Table, ordered bool) error {
 			msgs = append(msgs, fmt.Sprintf("row %d: streamsql -, duckdb %s", i, FormatRow(w[i])))
 		case i >= len(w):
 			msgs = append(msgs, fmt.Sprintf("row %d: streamsql %s, duckdb -", i, FormatRow(g[i])))
-		case !rowsEqual(g[i], w[i]):
+		case !rowsEqual(g[i], w[i], tol):
 			msgs = append(msgs, fmt.Sprintf("row %d:\n  streamsql %s\n  duckdb    %s", i, FormatRow(g[i]), FormatRow(w[i])))
 		}
 	}
@@ -358,12 +365,12 @@ func Diff(got, want *Table, ordered bool) error {
 	return fmt.Errorf("results differ (%s):\n%s", map[bool]string{true: "in order", false: "sorted"}[ordered], strings.Join(msgs, "\n"))
 }
 
-func rowsEqual(a, b []Cell) bool {
+func rowsEqual(a, b []Cell, tol float64) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !CellsEqual(a[i], b[i]) {
+		if !cellsEqualTol(a[i], b[i], tol) {
 			return false
 		}
 	}

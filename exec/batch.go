@@ -117,6 +117,9 @@ func (r *runner) run(ctx context.Context, s *operators.Stage, emit operators.Emi
 		}
 		return err
 	}
+	if s.Parallel {
+		return r.runParallel(ctx, s, counted, timed, &downstreamDone)
+	}
 	for i, in := range s.Inputs {
 		feed := func(b arrow.RecordBatch) error {
 			defer b.Release()

@@ -9,7 +9,11 @@ type Stage struct {
 	Op     Operator
 	Source Source // set instead of Op for leaves
 	Inputs []*Stage
-	Stats  StageStats
+	// Parallel runs the inputs concurrently, each on its own goroutine;
+	// their batches still reach Op input by input, in index order, so
+	// results do not depend on scheduling.
+	Parallel bool
+	Stats    StageStats
 }
 
 // StageStats is what exec measured for a stage.

@@ -164,6 +164,16 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 		limit = -1
 	}
 	out := projectSchema(t.schema, req.Columns)
+	if req.Partitions > 1 && t.format != FormatParquet {
+		// Line formats split by file; Parquet splits by row group.
+		var mine []string
+		for i, f := range files {
+			if i%req.Partitions == req.Partition {
+				mine = append(mine, f)
+			}
+		}
+		files = mine
+	}
 	switch t.format {
 	case FormatJSONL:
 		return newJSONLReader(t, files, req.Columns, out, mem, limit), nil
@@ -172,6 +182,19 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	default:
 		return newParquetReader(ctx, t, files, req, out, mem, limit), nil
 	}
+}
+
+// Partitions implements catalog.Partitioned: row groups for Parquet,
+// files for the line formats.
+func (t *Table) Partitions() int {
+	files, err := expand(t.path, t.format)
+	if err != nil || len(files) == 0 {
+		return 1
+	}
+	if t.format == FormatParquet {
+		return max(1, parquetRowGroups(files))
+	}
+	return len(files)
 }
 
 // projectSchema is the output schema of a scan of cols.

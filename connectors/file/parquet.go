@@ -64,12 +64,15 @@ type parquetReader struct {
 	pending []int64 // rows left per kept row group, when no column is read
 
 	opened, rowGroups, pruned int64
+	part, parts              int   // this reader's share of the row groups
+	seen                     int64 // row groups met so far, across files
 }
 
 func newParquetReader(ctx context.Context, t *Table, files []string, req catalog.ScanRequest, out *arrow.Schema, mem memory.Allocator, limit int64) *parquetReader {
 	return &parquetReader{
 		readerState: readerState{limit: limit},
 		ctx:         ctx, t: t, files: files, proj: req.Columns, out: out, mem: mem, filters: req.Filters,
+		part: req.Partition, parts: req.Partitions,
 	}
 }
 
@@ -138,6 +141,10 @@ func (r *parquetReader) open(path string) error {
 	md := pf.MetaData()
 	var keep []int
 	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		r.seen++
+		if r.parts > 1 && int((r.seen-1)%int64(r.parts)) != r.part {
+			continue // another partition's row group
+		}
 		r.rowGroups++
 		if keepRowGroup(md.RowGroup(rg), r.filters, leafOf, sameKind) {
 			keep = append(keep, rg)
@@ -385,4 +392,18 @@ func convertTimestamp(mem memory.Allocator, arr arrow.Array, unit arrow.TimeUnit
 	}
 	defer nd.Release()
 	return array.MakeFromData(nd)
+}
+
+// parquetRowGroups counts the row groups of files, for partitioning.
+func parquetRowGroups(files []string) int {
+	n := 0
+	for _, path := range files {
+		pf, err := file.OpenParquetFile(path, false)
+		if err != nil {
+			continue // the scan reports it
+		}
+		n += pf.NumRowGroups()
+		pf.Close()
+	}
+	return n
 }

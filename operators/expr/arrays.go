@@ -175,65 +175,91 @@ func strBytes(a *array.String) int {
 }
 
 // strBuilder builds a string array row by row into allocator memory.
+// Hot paths write only integer fields (no pointer stores, so no GC write
+// barriers); slices change only when the data buffer grows.
 type strBuilder struct {
 	mem   memory.Allocator
 	n     int
 	offs  *memory.Buffer
-	o     []int32
+	o     []int32 // n+1 offsets; o[:row+1] are set
+	row   int
 	data  *memory.Buffer
-	d     []byte
+	d     []byte // the whole data buffer; d[:used] is written
+	used  int
 	valid *memory.Buffer
 }
 
 func newStrBuilder(mem memory.Allocator, n, dataHint int) *strBuilder {
 	b := &strBuilder{mem: mem, n: n}
 	b.offs, b.o = newFixed[int32](mem, n+1)
-	b.o = b.o[:1]
 	b.o[0] = 0
 	b.data = memory.NewResizableBuffer(mem)
 	b.data.Reserve(max(dataHint, 64))
-	b.d = b.data.Buf()[:0]
+	b.d = b.data.Buf()
 	return b
 }
 
 // grow makes room for k more bytes.
 func (b *strBuilder) grow(k int) {
-	if len(b.d)+k <= cap(b.d) {
+	if b.used+k <= len(b.d) {
 		return
 	}
-	used := len(b.d)
-	b.data.Reserve(max(2*cap(b.d), used+k))
-	b.d = b.data.Buf()[:used]
+	b.data.Reserve(max(2*len(b.d), b.used+k))
+	b.d = b.data.Buf()
 }
 
+// write appends s to the current row without ending it.
+func (b *strBuilder) write(s string) {
+	if b.used+len(s) > len(b.d) {
+		b.grow(len(s))
+	}
+	b.used += copy(b.d[b.used:], s)
+}
+
+// writeBytes appends s to the current row without ending it.
+func (b *strBuilder) writeBytes(s []byte) {
+	if b.used+len(s) > len(b.d) {
+		b.grow(len(s))
+	}
+	b.used += copy(b.d[b.used:], s)
+}
+
+// endRow ends the current row.
+func (b *strBuilder) endRow() {
+	if b.row < b.n {
+		b.row++
+		b.o[b.row] = int32(b.used)
+	}
+}
+
+// appendString adds a row holding s.
 func (b *strBuilder) appendString(s string) {
-	b.grow(len(s))
-	b.d = append(b.d, s...)
-	b.o = append(b.o, int32(len(b.d)))
+	b.write(s)
+	b.endRow()
 }
 
+// appendBytes adds a row holding s.
 func (b *strBuilder) appendBytes(s []byte) {
-	b.grow(len(s))
-	b.d = append(b.d, s...)
-	b.o = append(b.o, int32(len(b.d)))
+	b.writeBytes(s)
+	b.endRow()
 }
 
 // appendNull adds a NULL row.
 func (b *strBuilder) appendNull() {
-	setNull(b.mem, &b.valid, b.n, len(b.o)-1)
-	b.o = append(b.o, int32(len(b.d)))
+	setNull(b.mem, &b.valid, b.n, b.row)
+	b.endRow()
 }
 
 // setValidity installs a precomputed validity buffer (taking the caller's
 // reference); rows appended as NULL later still clear their bits.
 func (b *strBuilder) setValidity(v *memory.Buffer) { b.valid = v }
 
-// finish returns the built array, of type dt (VARCHAR or JSON: utf8).
+// finish returns the built array (Arrow utf8, for VARCHAR and JSON).
 func (b *strBuilder) finish() arrow.Array {
-	for len(b.o) < b.n+1 { // defensive: rows never appended read as ''
-		b.o = append(b.o, int32(len(b.d)))
+	for b.row < b.n { // defensive: rows never appended read as ''
+		b.endRow()
 	}
-	b.data.ResizeNoShrink(len(b.d))
+	b.data.ResizeNoShrink(b.used)
 	return finish(arrow.BinaryTypes.String, b.n, array.UnknownNullCount, b.valid, b.offs, b.data)
 }
 

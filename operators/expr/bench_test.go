@@ -112,8 +112,10 @@ func BenchmarkLikeGeneral(b *testing.B)            { benchSQL(b, "s LIKE 's%e_m%
 func BenchmarkILikePrefix(b *testing.B)            { benchSQL(b, "s ILIKE 'stream%'", 16, false) }
 func BenchmarkLower(b *testing.B)                  { benchSQL(b, "lower(s)", 16, false) }
 func BenchmarkInListInt64(b *testing.B)            { benchSQL(b, "i IN (1, 5, 10, 50, 100, 500)", 8, false) }
-func BenchmarkCaseWhen(b *testing.B)               { benchSQL(b, "CASE WHEN i > 500 THEN 'hi' ELSE 'lo' END", 8, false) }
-func BenchmarkCastIntToVarchar(b *testing.B)       { benchSQL(b, "CAST(i AS VARCHAR)", 8, false) }
+func BenchmarkCaseWhen(b *testing.B) {
+	benchSQL(b, "CASE WHEN i > 500 THEN 'hi' ELSE 'lo' END", 8, false)
+}
+func BenchmarkCastIntToVarchar(b *testing.B) { benchSQL(b, "CAST(i AS VARCHAR)", 8, false) }
 func BenchmarkJSONGet(b *testing.B) {
 	benchSQL(b, `json_get_int('{"a": {"b": 1}, "c": [1, 2, 3]}' || s, 'c', 2)`, 16, false)
 }

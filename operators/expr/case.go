@@ -300,24 +300,24 @@ func (e *inListEval) Eval(ctx *Context, b arrow.RecordBatch) (arrow.Array, error
 		eq.Release()
 		arr.Release()
 	}
+	// Valid where x is and the answer is known: found, or no NULL element.
 	vb, out := newBitmap(mem, n)
 	valid, vbits := newBitmap(mem, n)
-	xbm, xoff := validity(x)
-	for i := 0; i < n; i++ {
-		f := bitutil.BitIsSet(found, i)
-		switch {
-		case xbm != nil && !bitutil.BitIsSet(xbm, xoff+i):
-		case f:
-			bitutil.SetBit(vbits, i)
-			if !e.not {
-				bitutil.SetBit(out, i)
-			}
-		case bitutil.BitIsSet(maybe, i):
-		default:
-			bitutil.SetBit(vbits, i)
-			if e.not {
-				bitutil.SetBit(out, i)
-			}
+	var xvalid []byte
+	if bm, off := validity(x); bm != nil {
+		xvalid = make([]byte, len(vbits))
+		bitutil.CopyBitmap(bm, off, n, xvalid, 0)
+	}
+	for i := range out {
+		v := found[i] | ^maybe[i]
+		if xvalid != nil {
+			v &= xvalid[i]
+		}
+		vbits[i] = v
+		if e.not {
+			out[i] = ^found[i]
+		} else {
+			out[i] = found[i]
 		}
 	}
 	return finish(arrow.FixedWidthTypes.Boolean, n, array.UnknownNullCount, valid, vb), nil
@@ -339,6 +339,16 @@ func newValueSet(t types.Type) *valueSet {
 }
 
 func (s *valueSet) size() int { return s.n }
+
+func probeSmall[T int32 | int64](vals []T, keys []int64, found []byte) {
+	for i, v := range vals {
+		var hit byte
+		for _, k := range keys {
+			hit |= b2u(int64(v) == k)
+		}
+		found[i>>3] |= hit << (i & 7)
+	}
+}
 
 // floatKey makes -0 equal 0 and every NaN equal.
 func floatKey(f float64) int64 {
@@ -376,6 +386,20 @@ func (s *valueSet) add(v any) {
 
 // probe sets found[i] for every row of x whose value is in the set.
 func (s *valueSet) probe(x arrow.Array, found []byte) {
+	if small := len(s.ints); small > 0 && small <= 8 && s.t.Kind != types.Double {
+		// A short list is faster to scan than to hash.
+		keys := make([]int64, 0, small)
+		for k := range s.ints {
+			keys = append(keys, k)
+		}
+		switch s.t.Kind {
+		case types.Integer, types.Date:
+			probeSmall(values[int32](x), keys, found)
+		case types.Bigint, types.Timestamp:
+			probeSmall(values[int64](x), keys, found)
+		}
+		return
+	}
 	switch s.t.Kind {
 	case types.Integer, types.Date:
 		for i, v := range values[int32](x) {

@@ -275,16 +275,14 @@ func toText(mem memory.Allocator, arr arrow.Array, from types.Type) arrow.Array 
 			}
 		}
 	case types.Integer:
+		var buf [24]byte
 		for _, v := range values[int32](arr) {
-			b.grow(11)
-			b.d = strconv.AppendInt(b.d, int64(v), 10)
-			b.o = append(b.o, int32(len(b.d)))
+			b.appendBytes(strconv.AppendInt(buf[:0], int64(v), 10))
 		}
 	case types.Bigint:
+		var buf [24]byte
 		for _, v := range values[int64](arr) {
-			b.grow(20)
-			b.d = strconv.AppendInt(b.d, v, 10)
-			b.o = append(b.o, int32(len(b.d)))
+			b.appendBytes(strconv.AppendInt(buf[:0], v, 10))
 		}
 	case types.Double:
 		for _, v := range values[float64](arr) {

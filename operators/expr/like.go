@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
@@ -252,7 +253,7 @@ func likeConst(ctx *Context, a *array.String, m *likeMatcher) arrow.Array {
 	offs, data := strData(a)
 	vb, bits := newBitmap(mem, n)
 	if m.fold && isASCII(m.lit) && (m.kind == likePrefix || m.kind == likeSuffix || m.kind == likeExact) {
-		p := m.lit
+		p, mask := m.lit, foldMask(m.lit)
 		for i := 0; i < n; i++ {
 			row := data[offs[i]:offs[i+1]]
 			part := row
@@ -264,7 +265,7 @@ func likeConst(ctx *Context, a *array.String, m *likeMatcher) arrow.Array {
 			case m.kind == likeSuffix:
 				part = row[len(row)-len(p):]
 			}
-			eq, ascii := foldEqualASCII(part, p)
+			eq, ascii := foldEqualASCII(part, p, mask)
 			if !ascii {
 				eq = m.match(row)
 			}
@@ -392,24 +393,40 @@ func rarestByte(p string) int {
 }
 
 // foldEqualASCII compares s with the lower-case ASCII p ignoring ASCII
-// case; ascii is false when s holds a non-ASCII byte (the caller then
-// falls back to full Unicode lower-casing).
-func foldEqualASCII(s, p string) (eq, ascii bool) {
+// case; mask holds 0x20 where p has a letter (so c|0x20 folds it) and 0
+// elsewhere. ascii is false when s holds a non-ASCII byte (the caller then
+// falls back to full Unicode lower-casing). Eight bytes at a time.
+func foldEqualASCII(s, p, mask string) (eq, ascii bool) {
 	if len(s) != len(p) {
 		return false, true
 	}
-	eq = true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return false, false
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		eq = eq && c == p[i]
+	const hi = 0x8080808080808080
+	sb := unsafe.Slice(unsafe.StringData(s), len(s))
+	pb := unsafe.Slice(unsafe.StringData(p), len(p))
+	mb := unsafe.Slice(unsafe.StringData(mask), len(mask))
+	var diff, high uint64
+	i := 0
+	for ; i+8 <= len(sb); i += 8 {
+		w := binary.LittleEndian.Uint64(sb[i:])
+		high |= w
+		diff |= (w | binary.LittleEndian.Uint64(mb[i:])) ^ binary.LittleEndian.Uint64(pb[i:])
 	}
-	return eq, true
+	for ; i < len(sb); i++ {
+		high |= uint64(sb[i])
+		diff |= uint64((sb[i] | mb[i]) ^ pb[i])
+	}
+	return diff == 0, high&hi == 0
+}
+
+// foldMask is the mask argument of foldEqualASCII for p.
+func foldMask(p string) string {
+	m := make([]byte, len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] >= 'a' && p[i] <= 'z' {
+			m[i] = 0x20
+		}
+	}
+	return string(m)
 }
 
 // regexFlags parses Postgres regexp flags: g (global, replace only), i

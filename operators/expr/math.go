@@ -77,9 +77,9 @@ func init() {
 	kernels["md5"] = strKernel(func(c *callInfo) (Evaluator, error) {
 		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
 			sum := md5.Sum([]byte(r.str(0)))
-			out.grow(32)
-			out.d = hex.AppendEncode(out.d, sum[:])
-			out.appendString("")
+			var buf [32]byte
+			hex.Encode(buf[:], sum[:])
+			out.appendBytes(buf[:])
 			return nil
 		}), nil
 	})

@@ -1,2 +1,2 @@
 package expr
-const sqlUnderProf = "s LIKE '%sql%'"
+const sqlUnderProf = "CASE WHEN i > 500 THEN 'hi' ELSE 'lo' END"

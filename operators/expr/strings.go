@@ -42,8 +42,7 @@ func init() {
 	kernels["||"] = strKernel(func(c *callInfo) (Evaluator, error) {
 		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
 			a, b := r.str(0), r.str(1)
-			out.grow(len(a) + len(b))
-			out.d = append(out.d, a...)
+			out.write(a)
 			out.appendString(b)
 			return nil
 		}), nil
@@ -131,13 +130,12 @@ func init() {
 	kernels["reverse"] = strKernel(func(c *callInfo) (Evaluator, error) {
 		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
 			s := r.str(0)
-			out.grow(len(s))
 			for i := len(s); i > 0; {
 				_, size := utf8.DecodeLastRuneInString(s[:i])
-				out.d = append(out.d, s[i-size:i]...)
+				out.write(s[i-size : i])
 				i -= size
 			}
-			out.appendString("")
+			out.endRow()
 			return nil
 		}), nil
 	})
@@ -388,11 +386,9 @@ func concatFactory(c *callInfo) (Evaluator, error) {
 				if s.none || (s.bm != nil && !bitutil.BitIsSet(s.bm, s.off+r)) {
 					continue
 				}
-				v := s.data[s.offs[r]:s.offs[r+1]]
-				out.grow(len(v))
-				out.d = append(out.d, v...)
+				out.write(s.data[s.offs[r]:s.offs[r+1]])
 			}
-			out.appendString("")
+			out.endRow()
 		}
 		return out.finish(), nil
 	}), nil

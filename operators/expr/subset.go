@@ -179,10 +179,14 @@ func interleave(mem memory.Allocator, t types.Type, srcs []arrow.Array, src, idx
 		return array.NewNull(n), nil
 	}
 	valid, vbits := newBitmap(mem, n)
+	bms, offs := make([][]byte, len(srcs)), make([]int, len(srcs))
+	for i, s := range srcs {
+		bms[i], offs[i] = validity(s)
+	}
 	nulls := 0
 	for r, s := range src {
-		if s >= 0 && srcs[s].IsValid(int(idx[r])) {
-			bitutil.SetBit(vbits, r)
+		if s >= 0 && (bms[s] == nil || bitutil.BitIsSet(bms[s], offs[s]+int(idx[r]))) {
+			vbits[r>>3] |= 1 << (r & 7)
 		} else {
 			nulls++
 		}

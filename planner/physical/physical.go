@@ -28,15 +28,19 @@ type SubqueryRunner func(ctx context.Context, plan logical.Node) (any, error)
 type Planner struct {
 	Ctx      *expr.Context
 	Subquery SubqueryRunner
-	// ByNode records the stage that produces each logical node's output,
-	// for EXPLAIN ANALYZE.
-	ByNode map[logical.Node]*operators.Stage
-	hidden logical.ColumnID // last id given to a planner-made column (negative)
+	// ByNode records the stages that produce each logical node's output
+	// (one per parallel partition), for EXPLAIN ANALYZE.
+	ByNode map[logical.Node][]*operators.Stage
+	// Parallelism caps the partitions a scan is split into; 0 means
+	// GOMAXPROCS, 1 runs everything on one goroutine.
+	Parallelism int
+	hidden      logical.ColumnID // last id given to a planner-made column (negative)
+	part        *partition       // the scan being split while building a partition
 }
 
 // New returns a planner evaluating expressions in ectx.
 func New(ectx *expr.Context, sub SubqueryRunner) *Planner {
-	return &Planner{Ctx: ectx, Subquery: sub, ByNode: map[logical.Node]*operators.Stage{}}
+	return &Planner{Ctx: ectx, Subquery: sub, ByNode: map[logical.Node][]*operators.Stage{}}
 }
 
 // Schema is the Arrow schema of a logical node's output.
@@ -62,7 +66,7 @@ func (p *Planner) Build(ctx context.Context, n logical.Node) (*operators.Stage, 
 	if err != nil {
 		return nil, err
 	}
-	p.ByNode[n] = s
+	p.ByNode[n] = append(p.ByNode[n], s)
 	return s, nil
 }
 
@@ -128,13 +132,18 @@ func unary(name string, op operators.Operator, in *operators.Stage) *operators.S
 
 func (p *Planner) scan(n *logical.Scan) *operators.Stage {
 	req := catalog.ScanRequest{Columns: n.Ordinals, Filters: rules.ScanPredicates(n), Limit: n.Limit}
+	name := "Scan " + n.Name
+	if p.part != nil && p.part.scan == n {
+		req.Partition, req.Partitions = p.part.index, p.part.count
+		name += fmt.Sprintf(" (partition %d of %d)", p.part.index+1, p.part.count)
+	}
 	table := n.Table
 	open := func(ctx context.Context, mem memory.Allocator) (catalog.BatchReader, error) {
 		r := req
 		r.Alloc = mem
 		return table.Scan(ctx, r)
 	}
-	return &operators.Stage{Name: "Scan " + n.Name, Source: operators.NewScanSource(Schema(n.Cols), open)}
+	return &operators.Stage{Name: name, Source: operators.NewScanSource(Schema(n.Cols), open)}
 }
 
 // compile compiles e over the columns cols, first replacing scalar

@@ -1,0 +1,8 @@
+//go:build duckdb && !unix
+
+package main
+
+import "time"
+
+// processCPU is not measured on this platform.
+func processCPU() time.Duration { return -1 }

@@ -1,0 +1,85 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/operators"
+)
+
+// parallelQueue is how many batches an input may run ahead of the
+// consumer before its goroutine waits.
+const parallelQueue = 64
+
+type produced struct {
+	ch  chan arrow.RecordBatch
+	err error // set before ch is closed
+}
+
+// runParallel drives the inputs of s concurrently. Each input runs on its
+// own goroutine into a bounded queue; the calling goroutine feeds the
+// queues to s.Op one after another in index order, so the operator sees
+// exactly the sequence a serial run would give.
+func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit operators.Emit, timed func(func() error) error, downstreamDone *bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	outs := make([]*produced, len(s.Inputs))
+	for i, in := range s.Inputs {
+		p := &produced{ch: make(chan arrow.RecordBatch, parallelQueue)}
+		outs[i] = p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(p.ch)
+			p.err = r.run(ctx, in, func(b arrow.RecordBatch) error {
+				select {
+				case p.ch <- b:
+					return nil
+				case <-ctx.Done():
+					b.Release()
+					return ctx.Err()
+				}
+			})
+		}()
+	}
+	err := r.consume(ctx, s, outs, emit, timed, downstreamDone)
+	cancel()
+	for _, p := range outs { // unblock and drain every producer
+		for b := range p.ch {
+			b.Release()
+		}
+	}
+	wg.Wait()
+	return err
+}
+
+func (r *runner) consume(ctx context.Context, s *operators.Stage, outs []*produced, emit operators.Emit, timed func(func() error) error, downstreamDone *bool) error {
+	for i, p := range outs {
+		var opErr error
+		for b := range p.ch {
+			if opErr == nil {
+				opErr = timed(func() error { return s.Op.ProcessBatch(ctx, i, b, emit) })
+			}
+			b.Release()
+			if opErr != nil && !errors.Is(opErr, operators.ErrDone) {
+				return opErr
+			}
+			if *downstreamDone {
+				return operators.ErrDone
+			}
+		}
+		if p.err != nil && !errors.Is(p.err, operators.ErrDone) {
+			return p.err
+		}
+		if err := timed(func() error { return s.Op.EndOfInput(ctx, i, emit) }); err != nil {
+			return err
+		}
+		if *downstreamDone {
+			return operators.ErrDone
+		}
+	}
+	return nil
+}
