@@ -64,8 +64,8 @@ type parquetReader struct {
 	pending []int64 // rows left per kept row group, when no column is read
 
 	opened, rowGroups, pruned int64
-	part, parts              int   // this reader's share of the row groups
-	seen                     int64 // row groups met so far, across files
+	part, parts               int   // this reader's share of the row groups
+	seen                      int64 // row groups met so far, across files
 }
 
 func newParquetReader(ctx context.Context, t *Table, files []string, req catalog.ScanRequest, out *arrow.Schema, mem memory.Allocator, limit int64) *parquetReader {
