@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -24,8 +25,15 @@ import (
 
 type headerFunc = func([]string, *arrow.Schema)
 
-// run executes one parsed statement.
-func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params []any, header headerFunc, emit func(arrow.RecordBatch) error, done func(string)) error {
+// run executes one parsed statement. A panic below is a bug; it is turned
+// into an error here so an embedding program (a server, the REPL) keeps
+// running and the user sees what failed.
+func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params []any, header headerFunc, emit func(arrow.RecordBatch) error, done func(string)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error (a bug in streamsql; please report it with the query): %v\n%s", r, debug.Stack())
+		}
+	}()
 	b, err := bind.Bind(st, src, e.cat, bind.Options{Params: params})
 	if err != nil {
 		return err
@@ -49,14 +57,14 @@ func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params
 		done("CREATE TABLE")
 	case *bind.CreateView:
 		if _, v, err := e.cat.Lookup([]string{b.Name}); err == nil && !(v != nil && b.OrReplace) {
-			return fmt.Errorf("creating view %s: a table or view of that name exists", b.Name)
+			return fmt.Errorf("creating view: relation %q already exists", b.Name)
 		}
 		e.cat.PutView(b.Name, catalog.View{SQL: b.SQL, Columns: b.Columns})
 		done("CREATE VIEW")
 	case *bind.Drop:
 		name := strings.Join(b.Name, ".")
 		if !e.cat.Drop(name) && !b.IfExists {
-			return fmt.Errorf("dropping %s: %w", name, catalog.ErrNotFound)
+			return fmt.Errorf("%s %q does not exist: %w", strings.ToLower(b.What), name, catalog.ErrNotFound)
 		}
 		done("DROP " + b.What)
 	case *bind.Insert:
@@ -147,7 +155,7 @@ func (e *Engine) createTable(ctx context.Context, b *bind.CreateTable, ectx *exp
 		if b.IfNotExists {
 			return nil
 		}
-		return fmt.Errorf("creating table %s: a table or view of that name exists", name)
+		return fmt.Errorf("creating table: relation %q already exists", name)
 	}
 	var t catalog.Table
 	switch conn := b.Options["connector"]; {
@@ -185,8 +193,9 @@ func (e *Engine) insert(ctx context.Context, b *bind.Insert, ectx *expr.Context)
 	schema := mt.Schema()
 	targets := make([]int, len(b.Query.Names))
 	if len(b.Columns) == 0 {
-		if len(targets) != schema.NumFields() {
-			return 0, fmt.Errorf("inserting into %s: query has %d columns, table has %d", strings.Join(b.Table, "."), len(targets), schema.NumFields())
+		// As in Postgres, values fill the leading columns; the rest are NULL.
+		if len(targets) > schema.NumFields() {
+			return 0, fmt.Errorf("inserting into %s: INSERT has more expressions (%d) than target columns (%d)", strings.Join(b.Table, "."), len(targets), schema.NumFields())
 		}
 		for i := range targets {
 			targets[i] = i

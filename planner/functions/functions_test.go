@@ -18,6 +18,9 @@ func TestEveryFunctionIsDocumented(t *testing.T) {
 		if f.Example == "" {
 			t.Errorf("%s: no Example", f.Name)
 		}
+		if f.Result == "" {
+			t.Errorf("%s: no Result for its Example", f.Name)
+		}
 		if f.Name != strings.ToLower(f.Name) {
 			t.Errorf("%s: name not lower case", f.Name)
 		}

@@ -34,6 +34,10 @@ type Function struct {
 	Kind    Kind
 	Doc     string // one line: what it does
 	Example string // a SQL expression using it, run by the golden files
+	// Result is Example's expected value as streamsql prints it
+	// (types.FormatValue; "NULL" for NULL), checked by operators/expr's
+	// tests and usable by golden files.
+	Result string
 	// Resolve picks the signature for the given argument types, or returns
 	// an error saying what the function accepts.
 	Resolve func(args []types.Type) (Signature, error)
@@ -50,6 +54,9 @@ var registry = map[string]*Function{}
 // register adds f under its name and aliases; duplicates are programming
 // errors caught by the package's tests.
 func register(f *Function) {
+	if f.Result == "" {
+		f.Result = exampleResults[f.Name]
+	}
 	for _, n := range append([]string{f.Name}, f.Aliases...) {
 		if _, dup := registry[n]; dup {
 			panic("functions: registered twice: " + n)

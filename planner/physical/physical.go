@@ -153,11 +153,8 @@ func (p *Planner) compile(ctx context.Context, e logical.Expr, cols []logical.Co
 	if err != nil {
 		return nil, err
 	}
-	ev, err := expr.Compile(e, layoutOf(cols))
-	if err != nil {
-		return nil, fmt.Errorf("compiling %s: %w", e, err)
-	}
-	return ev, nil
+	return expr.Compile(e, layoutOf(cols)) // its errors name the expression
+
 }
 
 func (p *Planner) resolveSubqueries(ctx context.Context, e logical.Expr) (logical.Expr, error) {

@@ -63,7 +63,7 @@ func FormatInterval(v IntervalValue) string {
 }
 
 func plural(n int64, unit string) string {
-	if n == 1 || n == -1 {
+	if n == 1 { // Postgres: "1 day" but "-1 days"
 		return fmt.Sprintf("%d %s", n, unit)
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
