@@ -267,6 +267,10 @@ func (p *parser) parseWordPrimary(t token) Expr {
 		if call {
 			return p.parseSubstring()
 		}
+	case "trim":
+		if call {
+			return p.parseTrim()
+		}
 	}
 	if tn, ok := typedLiteralTypes[t.val]; ok && next.kind == tString {
 		p.next()
@@ -422,6 +426,43 @@ func (p *parser) parsePosition() Expr {
 		return p.parseCallSuffix(fc)
 	}
 	fc.Args = []Expr{p.continueBinary(first, precOr)}
+	for p.acceptOp(",") {
+		fc.Args = append(fc.Args, p.parseExpr())
+	}
+	p.closeList()
+	return p.parseCallSuffix(fc)
+}
+
+// trimSides maps TRIM's side keyword to the function that trims it.
+var trimSides = map[string]string{"both": "trim", "leading": "ltrim", "trailing": "rtrim"}
+
+// parseTrim reads the standard `TRIM([BOTH|LEADING|TRAILING] [chars] FROM s)`
+// as trim/ltrim/rtrim(s[, chars]), and the plain call form trim(s[, chars]).
+func (p *parser) parseTrim() Expr {
+	fc := &FuncCall{Pos: p.next().pos, Name: "trim"}
+	p.expectOp("(")
+	side := false
+	if t := p.peek(); t.kind == tWord {
+		if name, ok := trimSides[t.val]; ok && !isOpTok(p.peekN(1), ")") && !isOpTok(p.peekN(1), ",") {
+			p.next()
+			fc.Name, side = name, true
+		}
+	}
+	if p.acceptKw("from") {
+		fc.Args = []Expr{p.parseExpr()}
+		p.expectOp(")")
+		return p.parseCallSuffix(fc)
+	}
+	first := p.parseExpr()
+	if p.acceptKw("from") {
+		fc.Args = []Expr{p.parseExpr(), first}
+		p.expectOp(")")
+		return p.parseCallSuffix(fc)
+	}
+	if side {
+		panic(p.unexpected("FROM"))
+	}
+	fc.Args = []Expr{first}
 	for p.acceptOp(",") {
 		fc.Args = append(fc.Args, p.parseExpr())
 	}
