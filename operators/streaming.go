@@ -1,0 +1,42 @@
+package operators
+
+import (
+	"context"
+	"io"
+	"math"
+)
+
+// Streaming extensions of the Operator contract. Event time travels in a
+// batch column (TIMESTAMP, µs since the epoch); the changelog op of an
+// updating result travels in the reserved column OpColumn.
+
+// WatermarkEnd is the watermark at the end of a bounded input: every
+// window closes.
+const WatermarkEnd int64 = math.MaxInt64
+
+// OpColumn names the VARCHAR column that marks rows of a changelog as
+// OpInsert or OpDelete (a retraction of an earlier insert).
+const (
+	OpColumn = "_op"
+	OpInsert = "insert"
+	OpDelete = "delete"
+)
+
+// Watermarked is implemented by operators that act on event time. exec
+// calls OnWatermark, between batches and never concurrently with them,
+// when the minimum watermark over the operator's inputs advances: no later
+// row will carry an event time below wm (rows that do are late). wm only
+// grows; WatermarkEnd means the input is complete.
+type Watermarked interface {
+	OnWatermark(ctx context.Context, wm int64, emit Emit) error
+}
+
+// Stateful is implemented by operators whose state must survive a
+// restart. exec calls Snapshot at a checkpoint barrier, after every batch
+// before the barrier and none after it, and Restore after Open and before
+// any batch when resuming. The encoding is the operator's own; it must
+// read back what it wrote, across processes.
+type Stateful interface {
+	Snapshot(ctx context.Context, w io.Writer) error
+	Restore(ctx context.Context, r io.Reader) error
+}
