@@ -24,7 +24,7 @@ import (
 // batches with ctx's error.
 func RunBatch(ctx context.Context, root *operators.Stage, mem memory.Allocator, out operators.Emit) (err error) {
 	r := &runner{mem: mem}
-	defer func() { err = errors.Join(err, r.closeAll()) }()
+	defer func() { err = errors.Join(err, r.closeAll(root)) }()
 	if err := r.open(ctx, root); err != nil {
 		return err
 	}
@@ -43,9 +43,8 @@ func RunBatch(ctx context.Context, root *operators.Stage, mem memory.Allocator, 
 }
 
 type runner struct {
-	mem     memory.Allocator
-	opened  []operators.Operator
-	sources []operators.Source
+	mem    memory.Allocator
+	opened []operators.Operator
 }
 
 func (r *runner) open(ctx context.Context, s *operators.Stage) error {
@@ -58,7 +57,6 @@ func (r *runner) open(ctx context.Context, s *operators.Stage) error {
 		if s.Source == nil {
 			return fmt.Errorf("opening stage %s: neither operator nor source", s.Name)
 		}
-		r.sources = append(r.sources, s.Source)
 		return nil
 	}
 	if err := s.Op.Open(ctx, r.mem); err != nil {
@@ -68,20 +66,26 @@ func (r *runner) open(ctx context.Context, s *operators.Stage) error {
 	return nil
 }
 
-func (r *runner) closeAll() error {
+// closeAll closes the operators opened and releases the data every source
+// of the plan holds (VALUES), also those of stages never opened because an
+// earlier Open failed: the plan is done either way.
+func (r *runner) closeAll(root *operators.Stage) error {
 	var errs []error
 	for _, op := range r.opened {
 		errs = append(errs, op.Close())
 	}
 	r.opened = nil
-	// Sources that hold data (VALUES) release it when the plan is done.
-	for _, src := range r.sources {
-		if rel, ok := src.(interface{ Release() }); ok {
-			rel.Release()
-		}
-	}
-	r.sources = nil
+	releaseSources(root)
 	return errors.Join(errs...)
+}
+
+func releaseSources(s *operators.Stage) {
+	if rel, ok := s.Source.(interface{ Release() }); ok {
+		rel.Release()
+	}
+	for _, in := range s.Inputs {
+		releaseSources(in)
+	}
 }
 
 // run drives stage s, sending its output to emit. It returns ErrDone when

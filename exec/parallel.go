@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,11 +24,35 @@ type produced struct {
 // runParallel drives the inputs of s concurrently. Each input runs on its
 // own goroutine into a bounded queue; the calling goroutine feeds the
 // queues to s.Op one after another in index order, so the operator sees
-// exactly the sequence a serial run would give.
+// exactly the sequence a serial run would give. Whatever way it returns
+// (an error, ErrDone, a panic), every producer has stopped and every queued
+// batch has been released. A panic on a producer goroutine is re-raised on
+// the calling one, where a serial run would have raised it.
 func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit operators.Emit, timed func(func() error) error, downstreamDone *bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	outs := make([]*produced, len(s.Inputs))
+	returned := false // false in the deferred cleanup: a panic is under way
+	defer func() {
+		cancel()
+		for _, p := range outs { // unblock and drain every producer
+			if p == nil {
+				continue
+			}
+			for b := range p.ch {
+				b.Release()
+			}
+		}
+		wg.Wait()
+		if !returned {
+			return // the consumer's own panic goes on
+		}
+		for _, p := range outs {
+			if pe, ok := p.err.(*producerPanic); ok {
+				panic(pe)
+			}
+		}
+	}()
 	for i, in := range s.Inputs {
 		p := &produced{ch: make(chan arrow.RecordBatch, parallelQueue)}
 		outs[i] = p
@@ -34,6 +60,11 @@ func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit opera
 		go func() {
 			defer wg.Done()
 			defer close(p.ch)
+			defer func() {
+				if v := recover(); v != nil {
+					p.err = &producerPanic{value: v, stack: debug.Stack()}
+				}
+			}()
 			p.err = r.run(ctx, in, func(b arrow.RecordBatch) error {
 				select {
 				case p.ch <- b:
@@ -46,14 +77,19 @@ func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit opera
 		}()
 	}
 	err := r.consume(ctx, s, outs, emit, timed, downstreamDone)
-	cancel()
-	for _, p := range outs { // unblock and drain every producer
-		for b := range p.ch {
-			b.Release()
-		}
-	}
-	wg.Wait()
+	returned = true
 	return err
+}
+
+// producerPanic is a panic recovered on a producer goroutine, with that
+// goroutine's stack.
+type producerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *producerPanic) Error() string {
+	return fmt.Sprintf("%v [recovered on a parallel input; its stack:]\n%s", p.value, p.stack)
 }
 
 func (r *runner) consume(ctx context.Context, s *operators.Stage, outs []*produced, emit operators.Emit, timed func(func() error) error, downstreamDone *bool) error {

@@ -354,7 +354,56 @@ func floatArith(mem memory.Allocator, op byte, x, y arrow.Array, c any, valid []
 			}
 		}
 	}
+	if err := checkFloatRange(op, a, b, k, out, valid); err != nil {
+		buf.Release()
+		return nil, err
+	}
 	return buf, nil
+}
+
+var (
+	errFloatOverflow  = errors.New("value out of range: overflow")
+	errFloatUnderflow = errors.New("value out of range: underflow")
+)
+
+// checkFloatRange reports overflow to ±Infinity from finite operands, and
+// underflow to zero from non-zero ones, as Postgres' float8 operators do.
+// The scan is cheap; the exact per-row test runs only on suspect rows.
+func checkFloatRange(op byte, a, b []float64, k float64, out []float64, valid []byte) error {
+	if op == '%' {
+		return nil
+	}
+	for i, r := range out {
+		if r-r == 0 && (r != 0 || op == '+' || op == '-') {
+			continue // finite and non-zero (or a sum, which cannot underflow)
+		}
+		if !validAt(valid, i) {
+			continue
+		}
+		x, y := a[i], k
+		if b != nil {
+			y = b[i]
+		}
+		if err := floatRange(op, x, y, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func floatRange(op byte, x, y, r float64) error {
+	inf := func(v float64) bool { return math.IsInf(v, 0) }
+	if inf(r) {
+		if (op == '/' && !inf(x)) || (op != '/' && !inf(x) && !inf(y)) {
+			return errFloatOverflow
+		}
+	}
+	if r == 0 {
+		if (op == '*' && x != 0 && y != 0) || (op == '/' && x != 0 && !inf(y)) {
+			return errFloatUnderflow
+		}
+	}
+	return nil
 }
 
 func negFactory(c *callInfo) (Evaluator, error) {

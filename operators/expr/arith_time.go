@@ -89,9 +89,9 @@ func temporalArith(c *callInfo, op byte) (Evaluator, error) {
 			}
 			if iv.Months == 0 {
 				delta := int64(iv.Days)*dayMicros + iv.Nanoseconds/1000
-				return newFuncArgs(c, []Evaluator{x}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+				return infallible(newFuncArgs(c, []Evaluator{x}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 					return addConstInt64(allocator(ctx), in[0], delta, tsT), nil
-				}), nil
+				})), nil
 			}
 		}
 		sign := op

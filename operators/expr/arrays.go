@@ -48,10 +48,15 @@ func newBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
 
 // finish wraps buffers (validity may be nil) into an array of type dt,
 // taking over the caller's references to them. nulls may be
-// array.UnknownNullCount.
+// array.UnknownNullCount; it is then counted here.
 func finish(dt arrow.DataType, n int, nulls int, bufs ...*memory.Buffer) arrow.Array {
-	if bufs[0] == nil {
+	switch {
+	case bufs[0] == nil:
 		nulls = 0
+	case nulls == array.UnknownNullCount:
+		// Count now: Arrow's lazy count would write to the array on first
+		// use, a data race when readers share it.
+		nulls = n - bitutil.CountSetBits(bufs[0].Bytes(), 0, n)
 	}
 	data := array.NewData(dt, n, bufs, nil, nulls, 0)
 	for _, b := range bufs {
@@ -71,8 +76,8 @@ func isAllNull(arr arrow.Array) bool {
 }
 
 // validity returns arr's validity bitmap and bit offset, or nil when every
-// row is valid. NULL-typed arrays get a zeroed bitmap from mem... so callers
-// should test isAllNull first; here they return an empty, all-unset map.
+// row is valid. NULL-typed arrays, which have no bitmap, get an all-unset
+// scratch one.
 func validity(arr arrow.Array) ([]byte, int) {
 	if arr.NullN() == 0 {
 		return nil, 0

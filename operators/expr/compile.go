@@ -242,10 +242,11 @@ func isNullConst(e Evaluator) bool {
 // funcEval evaluates its non-nil arguments and hands them to fn (nil
 // entries stay nil: constants the kernel captured at compile time).
 type funcEval struct {
-	name string
-	t    types.Type
-	args []Evaluator
-	fn   func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error)
+	name   string
+	noFail bool // the kernel cannot fail on valid input (see canFail)
+	t      types.Type
+	args   []Evaluator
+	fn     func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error)
 }
 
 func (e *funcEval) Type() types.Type { return e.t }
@@ -287,6 +288,13 @@ func recoverKernel(name string, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("evaluating %s: internal error: %v", displayName(name), r)
 	}
+}
+
+// infallible marks a kernel that cannot fail (e.g. LIKE with a pattern
+// already compiled), so CASE and AND/OR need not isolate its rows.
+func infallible(e *funcEval) *funcEval {
+	e.noFail = true
+	return e
 }
 
 var opNames = map[string]string{"neg": "unary -", "and": "AND", "or": "OR", "not": "NOT", "like": "LIKE", "ilike": "ILIKE"}

@@ -214,10 +214,10 @@ func likeFactory(fold bool) factory {
 			if err != nil {
 				return nil, err
 			}
-			return newFuncArgs(c, []Evaluator{c.args[0]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+			return infallible(newFuncArgs(c, []Evaluator{c.args[0]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 				mm := *m // private scratch per evaluation
 				return likeConst(ctx, in[0].(*array.String), &mm), nil
-			}), nil
+			})), nil
 		}
 		return strToBoolPer(c, func() func(r *rowArgs) (bool, error) {
 			cache := map[[2]string]*likeMatcher{}

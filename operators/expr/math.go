@@ -67,8 +67,11 @@ func init() {
 	kernels["ln"], kernels["log10"] = logf(math.Log), logf(math.Log10)
 	kernels["exp"] = doubleFactory(func(v float64) (float64, error) {
 		r := math.Exp(v)
-		if math.IsInf(r, 1) && !math.IsInf(v, 1) {
-			return 0, errors.New("value out of range: overflow")
+		switch {
+		case math.IsInf(r, 1) && !math.IsInf(v, 1):
+			return 0, errFloatOverflow
+		case r == 0 && !math.IsInf(v, -1):
+			return 0, errFloatUnderflow
 		}
 		return r, nil
 	})
@@ -141,7 +144,14 @@ func powerFactory(c *callInfo) (Evaluator, error) {
 		case x < 0 && y != math.Trunc(y):
 			return 0, errors.New("a negative number raised to a non-integer power yields a complex result")
 		}
-		return math.Pow(x, y), nil
+		r := math.Pow(x, y)
+		switch {
+		case math.IsInf(r, 0) && !math.IsInf(x, 0) && !math.IsInf(y, 0):
+			return 0, errFloatOverflow
+		case r == 0 && x != 0 && !math.IsInf(y, 0) && !math.IsNaN(x) && !math.IsNaN(y):
+			return 0, errFloatUnderflow
+		}
+		return r, nil
 	}), nil
 }
 

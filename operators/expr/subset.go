@@ -80,7 +80,7 @@ func canFail(ev Evaluator) bool {
 	case *colEval, *constEval:
 		return false
 	case *funcEval:
-		if !safeFuncs[e.name] {
+		if !safeFuncs[e.name] && !e.noFail {
 			return true
 		}
 		for _, a := range e.args {

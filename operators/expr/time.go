@@ -104,7 +104,7 @@ func dateTruncFactory(c *callInfo) (Evaluator, error) {
 			return nil, err
 		}
 		w, fixed := fixedUnits[functions.DatePartField(unit)]
-		return newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+		return infallible(newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 			mem, x := allocator(ctx), in[1]
 			src := values[int64](x)
 			buf, out := newFixed[int64](mem, len(src))
@@ -122,7 +122,7 @@ func dateTruncFactory(c *callInfo) (Evaluator, error) {
 				}
 			}
 			return finish(tsT, len(src), x.NullN(), copyValidity(mem, x), buf), nil
-		}), nil
+		})), nil
 	}
 	return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 		offs, units := strData(in[0].(*array.String))
@@ -203,7 +203,7 @@ func dateBinFactory(c *callInfo) (Evaluator, error) {
 			return nil, err
 		}
 		origin := ov.(int64)
-		return newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+		return infallible(newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 			mem, x := allocator(ctx), in[1]
 			src := values[int64](x)
 			buf, out := newFixed[int64](mem, len(src))
@@ -218,7 +218,7 @@ func dateBinFactory(c *callInfo) (Evaluator, error) {
 				}
 			}
 			return finish(tsT, len(src), x.NullN(), copyValidity(mem, x), buf), nil
-		}), nil
+		})), nil
 	}
 	return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 		strides, ts := values[mdn](in[0]), values[int64](in[1])
@@ -288,9 +288,9 @@ func datePartFactory(c *callInfo) (Evaluator, error) {
 		if _, err := extractTS(field, 0); err != nil {
 			return nil, fmt.Errorf("unit %q not recognized", v.(string))
 		}
-		return newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
+		return infallible(newFuncArgs(c, []Evaluator{nil, c.args[1]}, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 			return extractArray(ctx, in[1], field, isIv, asInt, nil)
-		}), nil
+		})), nil
 	}
 	return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 		return extractArray(ctx, in[1], "", isIv, asInt, in[0].(*array.String))

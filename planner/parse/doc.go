@@ -33,7 +33,7 @@
 //     becomes FuncCall "current_date".
 //   - SUBSTRING(x FROM a FOR b) and substring(…) become FuncCall "substr"
 //     with positional arguments (a missing FROM is 1); POSITION(a IN b)
-//     becomes FuncCall "position" with arguments (a, b).
+//     becomes FuncCall "strpos" with arguments (b, a).
 //   - Interval units are upper case and singular (MINUTES → MINUTE);
 //     the MySQL form INTERVAL 5 MINUTE is accepted with Value "5".
 //   - Type names are upper case with single spaces (DOUBLE PRECISION,

@@ -235,14 +235,6 @@ func (f *formatter) funcCall(x *FuncCall) {
 	case plain && len(x.Args) == 0 && x.Name == "current_date":
 		f.WriteString("CURRENT_DATE")
 		return
-	case x.Name == "position" && len(x.Args) == 2 && !x.Star && !x.Distinct:
-		// The standard form; its first argument is read above comparison
-		// level, so it keeps its parentheses.
-		f.WriteString("position(")
-		f.expr(x.Args[0])
-		f.WriteString(" IN ")
-		f.bare(x.Args[1])
-		f.WriteByte(')')
 	case x.Name == "position":
 		f.WriteString(`"position"`) // a bare position( expects the IN form
 		f.callArgs(x)

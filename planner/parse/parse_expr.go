@@ -413,15 +413,17 @@ func (p *parser) parseExtract() Expr {
 	return e
 }
 
-// parsePosition reads `POSITION(a IN b)`, stored as position(a, b); a
-// plain position(a, b) call is accepted too. The first argument is read
+// parsePosition reads `POSITION(a IN b)`, stored as strpos(b, a); a plain
+// position(s, sub) call is accepted too (an alias of strpos). The first argument is read
 // above comparison level so its IN is not taken for the IN operator.
 func (p *parser) parsePosition() Expr {
 	fc := &FuncCall{Pos: p.next().pos, Name: "position"}
 	p.expectOp("(")
 	first := p.parseBinary(precCmp + 1)
 	if p.acceptKw("in") {
-		fc.Args = []Expr{first, p.parseExpr()}
+		// POSITION(sub IN s) is strpos(s, sub), the registry's function.
+		fc.Name = "strpos"
+		fc.Args = []Expr{p.parseExpr(), first}
 		p.expectOp(")")
 		return p.parseCallSuffix(fc)
 	}

@@ -54,7 +54,7 @@ var exprTests = []struct{ in, want string }{
 	{`EXTRACT(EPOCH FROM ts) * 1000`, `(EXTRACT(EPOCH FROM ts) * 1000)`},
 	{`x AND (y OR z)`, `(x AND (y OR z))`},
 	{`a = NOT b AND c`, `((a = (NOT b)) AND c)`},
-	{`position(a IN b) > 0`, `(position(a IN b) > 0)`},
+	{`position(a IN b) > 0`, `(strpos(b, a) > 0)`},
 }
 
 func TestParseExpr(t *testing.T) {
@@ -121,8 +121,8 @@ func TestExprNodes(t *testing.T) {
 		{`COUNT(*)`, &FuncCall{Name: "count", Star: true}},
 		{`SUBSTRING(s FOR 2)`, &FuncCall{Name: "substr", Args: []Expr{
 			&Ident{Parts: []string{"s"}}, &Literal{Kind: NumberLit, Raw: "1"}, &Literal{Kind: NumberLit, Raw: "2"}}}},
-		{`POSITION('x' IN s)`, &FuncCall{Name: "position", Args: []Expr{
-			&Literal{Kind: StringLit, Raw: "x"}, &Ident{Parts: []string{"s"}}}}},
+		{`POSITION('x' IN s)`, &FuncCall{Name: "strpos", Args: []Expr{
+			&Ident{Parts: []string{"s"}}, &Literal{Kind: StringLit, Raw: "x"}}}},
 		{`EXTRACT('dow' FROM ts)`, &Extract{Field: "DOW", X: &Ident{Parts: []string{"ts"}}}},
 		{`x::varchar(10)`, &Cast{X: &Ident{Parts: []string{"x"}}, TypeName: "VARCHAR"}},
 		{`TRY_CAST(x AS int)`, &Cast{X: &Ident{Parts: []string{"x"}}, TypeName: "INT", Try: true}},

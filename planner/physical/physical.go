@@ -36,6 +36,11 @@ type Planner struct {
 	Parallelism int
 	hidden      logical.ColumnID // last id given to a planner-made column (negative)
 	part        *partition       // the scan being split while building a partition
+	depth       int              // nesting of Build calls
+	// held are the sources built so far that own Arrow memory (VALUES);
+	// the stage tree takes them over when Build succeeds, and they are
+	// released when it fails.
+	held []interface{ Release() }
 }
 
 // New returns a planner evaluating expressions in ectx.
@@ -60,9 +65,22 @@ func layoutOf(cols []logical.Column) expr.Layout {
 	return l
 }
 
-// Build plans n and everything below it.
+// Build plans n and everything below it. On success the caller owns the
+// returned tree (exec releases its sources when the run ends); on error
+// nothing is left to release.
 func (p *Planner) Build(ctx context.Context, n logical.Node) (*operators.Stage, error) {
+	p.depth++
 	s, err := p.build(ctx, n)
+	p.depth--
+	if p.depth == 0 {
+		held := p.held
+		p.held = nil
+		if err != nil {
+			for _, h := range held {
+				h.Release()
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

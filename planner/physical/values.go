@@ -47,5 +47,7 @@ func (p *Planner) values(ctx context.Context, n *logical.Values) (*operators.Sta
 		}
 	}
 	batch := array.NewRecordBatch(schema, cols, int64(len(n.Rows)))
-	return &operators.Stage{Name: "Values", Source: operators.NewValues(schema, batch)}, nil
+	src := operators.NewValues(schema, batch)
+	p.held = append(p.held, src)
+	return &operators.Stage{Name: "Values", Source: src}, nil
 }

@@ -1,2 +1,0 @@
-package expr
-const sqlUnderProf = "CASE WHEN i > 500 THEN 'hi' ELSE 'lo' END"
