@@ -325,5 +325,13 @@ func FormatDouble(f float64) string {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	// Like Postgres, use plain notation unless the exponent is below -4
+	// or at least 15 (1704067200, not 1.7040672e+09).
+	if i := strings.IndexByte(s, 'e'); i >= 0 {
+		if exp, err := strconv.Atoi(s[i+1:]); err == nil && exp >= -4 && exp < 15 {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return s
 }
