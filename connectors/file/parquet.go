@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -84,6 +85,13 @@ func (r *parquetReader) open(path string) error {
 		return fmt.Errorf("opening %s: %w", path, err)
 	}
 	props := pqarrow.ArrowReadProperties{BatchSize: int64(r.want())}
+	// Strings are read as dictionaries and expanded in bulk (expandDict):
+	// much cheaper than decoding dictionary pages value by value.
+	for i, sc := 0, pf.MetaData().Schema; i < sc.NumColumns(); i++ {
+		if sc.Column(i).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(i, true)
+		}
+	}
 	fr, err := pqarrow.NewFileReader(pf, props, r.mem)
 	if err != nil {
 		pf.Close()
@@ -308,6 +316,11 @@ func convertArray(mem memory.Allocator, arr arrow.Array, to arrow.DataType) (arr
 		}
 		defer native.Release()
 		return formatArray(mem, native), nil
+	}
+	if d, ok := arr.(*array.Dictionary); ok && to.ID() == arrow.STRING {
+		if out, ok := expandDict(mem, d); ok {
+			return out, nil
+		}
 	}
 	ctx := compute.WithAllocator(context.Background(), mem)
 	out, err := compute.CastArray(ctx, arr, compute.SafeCastOptions(to))
