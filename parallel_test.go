@@ -23,6 +23,8 @@ func TestParallelAggregatesMatchSerial(t *testing.T) {
 		"SELECT u.plan, count(*), sum(e.amount) FROM e JOIN u ON e.user_id = u.user_id GROUP BY u.plan",
 		"SELECT u.plan, count(*) FROM e LEFT JOIN u USING (user_id) GROUP BY 1",
 		"SELECT count(*) FROM e WHERE amount > 1e9",
+		"SELECT ts, amount, status FROM e WHERE amount IS NOT NULL ORDER BY amount DESC, ts LIMIT 7",
+		"SELECT user_id, ts FROM e ORDER BY user_id NULLS FIRST, ts DESC LIMIT 5 OFFSET 3",
 	}
 	run := func(par int, sql string) string {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
