@@ -43,6 +43,16 @@ type GroupTable struct {
 
 	shift uint // slot of hash h is h >> shift
 	used  int  // occupied slots
+
+	// groupComposite: one table per key column gives each row a dense id
+	// per column; pairs[j] then maps (id of columns 0..j, id of column
+	// j+1) packed in an int64 to the id of columns 0..j+1.
+	parts   []*GroupTable
+	pairs   []*GroupTable
+	colIDs  [][]uint32
+	pairIDs []uint32
+	packed  []int64
+	discard []int32
 }
 
 type groupKind uint8
@@ -52,6 +62,7 @@ const (
 	groupInts
 	groupString
 	groupEncoded
+	groupComposite
 )
 
 type intSlot struct {
@@ -77,6 +88,20 @@ func NewGroupTable(keyTypes []arrow.DataType) (*GroupTable, error) {
 	switch {
 	case len(keyTypes) == 0:
 		t.kind = groupNone
+	case len(keyTypes) > 1 && composable(keyTypes):
+		t.kind = groupComposite
+		for _, dt := range keyTypes {
+			part, err := NewGroupTable([]arrow.DataType{dt})
+			if err != nil {
+				return nil, err
+			}
+			t.parts = append(t.parts, part)
+		}
+		for range keyTypes[1:] {
+			pair, _ := NewGroupTable([]arrow.DataType{arrow.PrimitiveTypes.Int64}) // cannot fail
+			t.pairs = append(t.pairs, pair)
+		}
+		t.colIDs = make([][]uint32, len(keyTypes))
 	case len(keyTypes) > 1:
 		t.kind = groupEncoded
 	default:
@@ -99,6 +124,52 @@ func NewGroupTable(keyTypes []arrow.DataType) (*GroupTable, error) {
 		t.shift = 64 - 10
 	}
 	return t, nil
+}
+
+// composable reports whether every key column has a single-column table,
+// so a multi-column key can be grouped column by column.
+func composable(keyTypes []arrow.DataType) bool {
+	for _, dt := range keyTypes {
+		switch dt.ID() {
+		case arrow.INT64, arrow.INT32, arrow.DATE32, arrow.TIMESTAMP, arrow.FLOAT64, arrow.BOOL, arrow.STRING:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// findComposite gives each row an id per key column, then folds the
+// columns' ids pairwise through int64 tables: cheaper than encoding and
+// hashing every row's whole key as bytes.
+func (t *GroupTable) findComposite(cols []arrow.Array, groups []uint32, newRows []int32) ([]int32, error) {
+	n := len(groups)
+	for j, part := range t.parts {
+		var err error
+		if t.colIDs[j], t.discard, err = part.Find(cols[j:j+1], t.colIDs[j], t.discard[:0]); err != nil {
+			return newRows, err
+		}
+	}
+	cur := t.colIDs[0]
+	t.packed = grow(t.packed[:0], n)
+	for j, pair := range t.pairs {
+		next := t.colIDs[j+1]
+		for i := range t.packed {
+			t.packed[i] = int64(cur[i])<<32 | int64(next[i])
+		}
+		if j == len(t.pairs)-1 {
+			newRows = findInts(pair, t.packed, nil, groups, newRows)
+			break
+		}
+		if cap(t.pairIDs) < n {
+			t.pairIDs = make([]uint32, n)
+		}
+		t.pairIDs = t.pairIDs[:n]
+		t.discard = findInts(pair, t.packed, nil, t.pairIDs, t.discard[:0])
+		cur = append(cur[:0:0], t.pairIDs...)
+	}
+	t.n = t.pairs[len(t.pairs)-1].n
+	return newRows, nil
 }
 
 func groupKeyType(dt arrow.DataType) bool {
@@ -143,6 +214,9 @@ func (t *GroupTable) Find(cols []arrow.Array, groups []uint32, newRows []int32) 
 		return groups, newRows, fmt.Errorf("finding groups: no key columns")
 	case groupInts:
 		return groups, t.findInts(cols[0], groups, newRows), nil
+	case groupComposite:
+		newRows, err := t.findComposite(cols, groups, newRows)
+		return groups, newRows, err
 	case groupString:
 		a := cols[0].(*array.String)
 		var data []byte
@@ -203,8 +277,12 @@ func hashInt(k int64) uint64 { return uint64(k) * 0x9E3779B97F4A7C15 }
 
 func findInts[T ~int32 | ~int64](t *GroupTable, vals []T, a arrow.Array, groups []uint32, newRows []int32) []int32 {
 	vals = vals[:len(groups)]
-	nulls := a.NullN() > 0
-	bm, off := a.NullBitmapBytes(), a.Data().Offset()
+	nulls := a != nil && a.NullN() > 0 // a is nil for keys made up without NULLs
+	var bm []byte
+	var off int
+	if nulls {
+		bm, off = a.NullBitmapBytes(), a.Data().Offset()
+	}
 	slots, mask, shift := t.ints, uint64(len(t.ints)-1), t.shift
 	last, lastID := t.last, t.lastID
 	for i, v := range vals {
