@@ -20,7 +20,8 @@ import (
 // tests of the package (built once in TestMain).
 var env struct {
 	paths map[string]string
-	ss    *streamsql.Engine
+	ss    *streamsql.Engine // serial: WithParallelism(1)
+	par   *streamsql.Engine // WithParallelism(4): facts has four row groups
 	duck  *sql.DB
 }
 
@@ -41,6 +42,7 @@ func runMain(m *testing.M) int {
 	}
 	defer env.duck.Close()
 	defer env.ss.Close()
+	defer env.par.Close()
 	return m.Run()
 }
 
@@ -52,13 +54,16 @@ func setup(ctx context.Context, dir string) error {
 		return err
 	}
 	env.paths = paths
-	env.ss = streamsql.New()
+	env.ss = streamsql.New(streamsql.WithParallelism(1))
+	env.par = streamsql.New(streamsql.WithParallelism(4))
 	if env.duck, err = OpenDuckDB(ctx); err != nil {
 		return err
 	}
 	for name, path := range paths {
-		if err := env.ss.RegisterFile(name, path, file.Options{}); err != nil {
-			return err
+		for _, db := range []*streamsql.Engine{env.ss, env.par} {
+			if err := db.RegisterFile(name, path, file.Options{}); err != nil {
+				return err
+			}
 		}
 		v := fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM read_parquet('%s')", name, strings.ReplaceAll(path, "'", "''"))
 		if _, err := env.duck.ExecContext(ctx, v); err != nil {
@@ -127,7 +132,8 @@ func TestQueryList(t *testing.T) {
 
 var nameClean = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
 
-// TestDiff runs every query in both engines and compares the results.
+// TestDiff runs every query in DuckDB and in streamsql, serially and with
+// parallel scans and aggregation, and compares the results.
 func TestDiff(t *testing.T) {
 	ctx := context.Background()
 	var pass, skip int
@@ -162,13 +168,18 @@ func check(ctx context.Context, q query) error {
 	if err != nil {
 		return fmt.Errorf("duckdb failed (the query is wrong, not the engine): %v\n%s", err, duckSQL)
 	}
-	got, err := EngineQuery(ctx, env.ss, q.sql)
-	if err != nil {
-		return fmt.Errorf("streamsql failed: %v\n%s", err, q.sql)
-	}
 	ordered := HasTopLevelOrderBy(q.sql) && !q.unordered
-	if err := Diff(got, want, ordered); err != nil {
-		return fmt.Errorf("%v\nSQL: %s", err, q.sql)
+	for _, e := range []struct {
+		name string
+		db   *streamsql.Engine
+	}{{"serial", env.ss}, {"parallelism 4", env.par}} {
+		got, err := EngineQuery(ctx, e.db, q.sql)
+		if err != nil {
+			return fmt.Errorf("streamsql (%s) failed: %v\n%s", e.name, err, q.sql)
+		}
+		if err := Diff(got, want, ordered); err != nil {
+			return fmt.Errorf("streamsql (%s): %v\nSQL: %s", e.name, err, q.sql)
+		}
 	}
 	if len(want.Rows) == 0 && !q.empty {
 		return fmt.Errorf("both engines return no rows: the query tests nothing (mark it empty if intended)\nSQL: %s", q.sql)
