@@ -14,7 +14,7 @@ func TestConcatBatches(t *testing.T) {
 	b1 := xoBatch(t, mem, s, []any{1, "a", true}, []any{nil, nil, false})
 	b2 := xoBatch(t, mem, s)
 	b3 := xoBatch(t, mem, s, []any{3, "c", nil})
-	defer xoRelease([]arrow.RecordBatch{b1, b2, b3})
+	defer releaseBatches([]arrow.RecordBatch{b1, b2, b3})
 
 	out, err := ConcatBatches(mem, nil, []arrow.RecordBatch{b1, b2, b3})
 	if err != nil {

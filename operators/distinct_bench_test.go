@@ -15,7 +15,7 @@ import (
 func benchDistinct(b *testing.B, cols int, key func(r *rand.Rand, i int) any) {
 	const rows = 4_000_000
 	s, in := haBenchData(memory.NewGoAllocator(), types.BigintType, rows, key)
-	defer haRelease(in)
+	defer releaseBatches(in)
 	if cols == 1 {
 		s = arrow.NewSchema(s.Fields()[:1], nil)
 		for i, x := range in {

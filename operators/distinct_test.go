@@ -19,13 +19,13 @@ func TestDistinct(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	s := haSchema(types.VarcharType, types.BigintType, types.DoubleType)
 	in := []arrow.RecordBatch{
-		haBatch(t, mem, s, [][]any{{"a", 1, 1.0}, {"a", 1, 1.0}, {nil, 1, nil}, {"b", nil, 0.0}}),
-		haBatch(t, mem, s, [][]any{{nil, 1, nil}, {"a", 2, 1.0}, {"b", nil, math.Copysign(0, -1)}, {"a", 1, 1.0}}),
-		haBatch(t, mem, s, [][]any{{"c", 3, math.NaN()}, {"c", 3, math.NaN()}}),
-		haBatch(t, mem, s, [][]any{{"d", 4, 4.0}, {"e", 5, 5.0}}),
-		haBatch(t, mem, s, [][]any{{"d", 4, 4.0}}),
+		buildBatch(t, mem, s, [][]any{{"a", 1, 1.0}, {"a", 1, 1.0}, {nil, 1, nil}, {"b", nil, 0.0}}),
+		buildBatch(t, mem, s, [][]any{{nil, 1, nil}, {"a", 2, 1.0}, {"b", nil, math.Copysign(0, -1)}, {"a", 1, 1.0}}),
+		buildBatch(t, mem, s, [][]any{{"c", 3, math.NaN()}, {"c", 3, math.NaN()}}),
+		buildBatch(t, mem, s, [][]any{{"d", 4, 4.0}, {"e", 5, 5.0}}),
+		buildBatch(t, mem, s, [][]any{{"d", 4, 4.0}}),
 	}
-	defer haRelease(in)
+	defer releaseBatches(in)
 	op := NewDistinct(s)
 	if !op.Schema().Equal(s) {
 		t.Errorf("schema %s", op.Schema())
@@ -47,7 +47,7 @@ func TestDistinct(t *testing.T) {
 			t.Fatal(err)
 		}
 		perBatch = append(perBatch, haRows(t, got))
-		haRelease(got)
+		releaseBatches(got)
 	}
 	if err := op.EndOfInput(ctx, 0, nil); err != nil {
 		t.Fatal(err)
@@ -79,16 +79,16 @@ func TestDistinctSingleColumns(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			s, in, rows := haRandomInput(t, mem, r, []types.Type{typ}, 500, 6)
-			defer haRelease(in)
+			defer releaseBatches(in)
 			// Keep only the key column.
 			sk := arrow.NewSchema(s.Fields()[:1], nil)
 			var keyOnly []arrow.RecordBatch
 			for _, b := range in {
 				keyOnly = append(keyOnly, haRecord(sk, []arrow.Array{b.Column(0)}, b.NumRows()))
 			}
-			defer haRelease(keyOnly)
+			defer releaseBatches(keyOnly)
 			out, err := haRun(t, mem, NewDistinct(sk), keyOnly)
-			defer haRelease(out)
+			defer releaseBatches(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,9 +120,9 @@ func TestDistinctNoColumns(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	s := arrow.NewSchema(nil, nil)
 	in := []arrow.RecordBatch{haRecord(s, nil, 3), haRecord(s, nil, 2)}
-	defer haRelease(in)
+	defer releaseBatches(in)
 	out, err := haRun(t, mem, NewDistinct(s), in)
-	defer haRelease(out)
+	defer releaseBatches(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestFilterBasic(t *testing.T) {
 	b2 := xoBatch(t, mem, s) // empty
 	b3 := xoBatch(t, mem, s, []any{0, "x"}, []any{1, "y"})
 	b4 := xoBatch(t, mem, s, []any{9, "p"}, []any{8, "q"})
-	defer xoRelease([]arrow.RecordBatch{b1, b2, b3, b4})
+	defer releaseBatches([]arrow.RecordBatch{b1, b2, b3, b4})
 
 	got, err := xoRun(t, mem, NewFilter(s, xoGt{Col: 0, C: 2}, &expr.Context{}), []arrow.RecordBatch{b1, b2, b3, b4})
 	if err != nil {
@@ -167,7 +167,7 @@ func BenchmarkFilter(b *testing.B) {
 		fb.Release()
 		sb.Release()
 	}
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	ctx := context.Background()
 	emit := func(b arrow.RecordBatch) error { b.Release(); return nil }
 	b.ReportAllocs()

@@ -86,7 +86,7 @@ func haBench(b *testing.B, s *arrow.Schema, in []arrow.RecordBatch, groupCols []
 	b.StopTimer()
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 	b.ReportMetric(float64(groups), "groups")
-	haRelease(in)
+	releaseBatches(in)
 }
 
 var haBenchAggs = []AggSpec{

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/planner/types"
@@ -20,83 +19,21 @@ import (
 
 // haSchema makes a schema with fields c0, c1, … of the given SQL types.
 func haSchema(ts ...types.Type) *arrow.Schema {
-	fs := make([]arrow.Field, len(ts))
+	dts := make([]arrow.DataType, len(ts))
 	for i, t := range ts {
-		fs[i] = arrow.Field{Name: fmt.Sprintf("c%d", i), Type: t.ArrowType(), Nullable: true}
+		dts[i] = t.ArrowType()
 	}
-	return arrow.NewSchema(fs, nil)
+	return xoSchema(dts...)
 }
 
-// haBatch builds a batch from rows of Go values (nil: NULL; int for
-// integer, timestamp and date columns).
-func haBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
-	t.Helper()
-	bld := array.NewRecordBuilder(mem, s)
-	defer bld.Release()
-	for _, row := range rows {
-		for c, v := range row {
-			fb := bld.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(int64(v.(int)))
-			case *array.Int32Builder:
-				fb.Append(int32(v.(int)))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp(v.(int)))
-			case *array.Date32Builder:
-				fb.Append(arrow.Date32(v.(int)))
-			case *array.MonthDayNanoIntervalBuilder:
-				fb.Append(v.(arrow.MonthDayNanoInterval))
-			default:
-				t.Fatalf("haBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return bld.NewRecordBatch()
-}
-
-// haValue reads row i of a as a Go value comparable with haBatch's input.
+// haValue reads row i of a as a Go value comparable with buildBatch's
+// input.
 func haValue(t testing.TB, a arrow.Array, i int) any {
-	if a.DataType().ID() == arrow.NULL || a.IsNull(i) {
-		return nil
+	v, ok := cellValue(a, i, false)
+	if !ok {
+		t.Fatalf("haValue: unsupported array %T", a)
 	}
-	switch a := a.(type) {
-	case *array.Int64:
-		return int(a.Value(i))
-	case *array.Int32:
-		return int(a.Value(i))
-	case *array.Float64:
-		return a.Value(i)
-	case *array.String:
-		return a.Value(i)
-	case *array.Boolean:
-		return a.Value(i)
-	case *array.Timestamp:
-		return int(a.Value(i))
-	case *array.Date32:
-		return int(a.Value(i))
-	case *array.MonthDayNanoInterval:
-		return a.Value(i)
-	case *array.List:
-		b, e := a.ValueOffsets(i)
-		var out []any
-		for j := b; j < e; j++ {
-			out = append(out, haValue(t, a.ListValues(), int(j)))
-		}
-		return out
-	}
-	t.Fatalf("haValue: unsupported array %T", a)
-	return nil
+	return v
 }
 
 // haRun drives op over one input and returns its output batches; it
@@ -130,23 +67,7 @@ func haRun(t testing.TB, mem memory.Allocator, op Operator, in []arrow.RecordBat
 
 // haRows flattens batches into rows of Go values.
 func haRows(t testing.TB, bs []arrow.RecordBatch) [][]any {
-	var rows [][]any
-	for _, b := range bs {
-		for i := 0; i < int(b.NumRows()); i++ {
-			row := make([]any, b.NumCols())
-			for c := range row {
-				row[c] = haValue(t, b.Column(c), i)
-			}
-			rows = append(rows, row)
-		}
-	}
-	return rows
-}
-
-func haRelease(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
+	return batchRows(bs, func(a arrow.Array, i int) any { return haValue(t, a, i) })
 }
 
 // haSorted renders rows as strings, sorted, for order-insensitive
@@ -193,15 +114,15 @@ func TestHashAggregateBasic(t *testing.T) {
 	// c0 key, c1 value, c2 filter, c3 string value
 	s := haSchema(types.VarcharType, types.BigintType, types.BooleanType, types.VarcharType)
 	in := []arrow.RecordBatch{
-		haBatch(t, mem, s, [][]any{
+		buildBatch(t, mem, s, [][]any{
 			{"a", 1, true, "x"}, {"b", 2, false, "y"}, {nil, 3, true, nil}, {"a", nil, nil, "z"},
 		}),
-		haBatch(t, mem, s, [][]any{
+		buildBatch(t, mem, s, [][]any{
 			{"a", 1, true, "w"}, {nil, 5, false, "q"}, {"c", nil, true, nil}, {"b", 4, true, "y"},
 		}),
-		haBatch(t, mem, s, nil),
+		buildBatch(t, mem, s, nil),
 	}
-	defer haRelease(in)
+	defer releaseBatches(in)
 	aggs := []AggSpec{
 		{Func: "count", Filter: -1, Name: "n"},
 		{Func: "count", Args: []int{1}, Filter: -1, Name: "nv"},
@@ -227,7 +148,7 @@ func TestHashAggregateBasic(t *testing.T) {
 		t.Errorf("avg type %s", dt)
 	}
 	out, err := haRun(t, mem, op, in)
-	defer haRelease(out)
+	defer releaseBatches(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +186,7 @@ func TestHashAggregateNoGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := haRows(t, out)
-		haRelease(out)
+		releaseBatches(out)
 		want := [][]any{{0, nil, nil, nil, 0}}
 		if mode == AggPartial {
 			want = [][]any{{0, nil, 0.0, 0, nil, []any(nil)}}
@@ -275,16 +196,16 @@ func TestHashAggregateNoGroups(t *testing.T) {
 		}
 	}
 	in := []arrow.RecordBatch{
-		haBatch(t, mem, s, [][]any{{1, 1.5}, {nil, nil}, {3, 2.5}}),
-		haBatch(t, mem, s, [][]any{{3, math.NaN()}}),
+		buildBatch(t, mem, s, [][]any{{1, 1.5}, {nil, nil}, {3, 2.5}}),
+		buildBatch(t, mem, s, [][]any{{3, math.NaN()}}),
 	}
-	defer haRelease(in)
+	defer releaseBatches(in)
 	op, err := NewHashAggregate(s, nil, nil, aggs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := haRun(t, mem, op, in)
-	defer haRelease(out)
+	defer releaseBatches(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +353,7 @@ func haRandomInput(t testing.TB, mem memory.Allocator, r *rand.Rand, keyTypes []
 			rows[i] = append(row, v, f)
 		}
 		all = append(all, rows...)
-		bs = append(bs, haBatch(t, mem, s, rows))
+		bs = append(bs, buildBatch(t, mem, s, rows))
 	}
 	return s, bs, all
 }
@@ -459,7 +380,7 @@ func TestHashAggregateRandom(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			s, in, rows := haRandomInput(t, mem, r, ks.keys, ks.card, 12)
-			defer haRelease(in)
+			defer releaseBatches(in)
 			nk := len(ks.keys)
 			groupCols := make([]int, nk)
 			names := make([]string, nk)
@@ -471,7 +392,7 @@ func TestHashAggregateRandom(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, err := haRun(t, mem, op, in)
-			defer haRelease(out)
+			defer releaseBatches(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -505,15 +426,15 @@ func TestHashAggregateManyGroupsBatches(t *testing.T) {
 		for i := lo; i < min(lo+5000, n); i++ {
 			rows = append(rows, []any{i, i * 2})
 		}
-		in = append(in, haBatch(t, mem, s, rows))
+		in = append(in, buildBatch(t, mem, s, rows))
 	}
-	defer haRelease(in)
+	defer releaseBatches(in)
 	op, err := NewHashAggregate(s, []int{0}, []string{"k"}, []AggSpec{{Func: "sum", Args: []int{1}, Filter: -1, Name: "s"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := haRun(t, mem, op, in)
-	defer haRelease(out)
+	defer releaseBatches(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +459,7 @@ func TestHashAggregatePartialFinal(t *testing.T) {
 			r := rand.New(rand.NewSource(int64(nk)))
 			keyTypes := []types.Type{types.VarcharType, types.IntegerType}[:nk]
 			s, in, _ := haRandomInput(t, mem, r, keyTypes, 40, 9)
-			defer haRelease(in)
+			defer releaseBatches(in)
 			groupCols := []int{0, 1}[:nk]
 			names := []string{"a", "b"}[:nk]
 			aggs := append(haRandomAggs(nk), AggSpec{Func: "avg", Args: []int{nk}, Distinct: true, Filter: nk + 1, Name: "adf"})
@@ -550,7 +471,7 @@ func TestHashAggregatePartialFinal(t *testing.T) {
 				return op
 			}
 			whole, err := haRun(t, mem, mk(AggComplete), in)
-			defer haRelease(whole)
+			defer releaseBatches(whole)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -573,14 +494,14 @@ func TestHashAggregatePartialFinal(t *testing.T) {
 				t.Fatal(err)
 			}
 			final, err := haRun(t, mem, mk(AggFinal), append(append([]arrow.RecordBatch(nil), parts[0]...), combined...))
-			defer haRelease(final)
+			defer releaseBatches(final)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, p := range parts {
-				haRelease(p)
+				releaseBatches(p)
 			}
-			haRelease(combined)
+			releaseBatches(combined)
 			if !final[0].Schema().Equal(whole[0].Schema()) {
 				t.Errorf("final schema %s, complete %s", final[0].Schema(), whole[0].Schema())
 			}
@@ -630,7 +551,7 @@ func TestHashAggregateErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer op.Close()
-	b := haBatch(t, mem, s2, [][]any{{1, math.MaxInt64}, {1, 1}})
+	b := buildBatch(t, mem, s2, [][]any{{1, math.MaxInt64}, {1, 1}})
 	defer b.Release()
 	if err := op.ProcessBatch(ctx, 1, b, nil); err == nil {
 		t.Error("input 1 accepted")
@@ -651,7 +572,7 @@ func TestHashAggregateErrDone(t *testing.T) {
 	for i := 0; i < BatchSize+10; i++ {
 		rows = append(rows, []any{i})
 	}
-	b := haBatch(t, mem, s, rows)
+	b := buildBatch(t, mem, s, rows)
 	defer b.Release()
 	op, err := NewHashAggregate(s, []int{0}, []string{"k"}, []AggSpec{{Func: "count", Filter: -1, Name: "n"}})
 	if err != nil {

@@ -44,7 +44,7 @@ func TestJoinGather(t *testing.T) {
 					for i, v := range c.vals {
 						rows[i] = []any{v}
 					}
-					b := joinBatch(t, mem, s, rows)
+					b := buildBatch(t, mem, s, rows)
 					defer b.Release()
 					src := b.Column(0)
 					if sliced {
@@ -61,7 +61,7 @@ func TestJoinGather(t *testing.T) {
 			empty := array.MakeArrayOfNull(mem, c.dt, 0)
 			defer empty.Release()
 			checkGather(t, mem, empty, []int32{-1, -1, -1})
-			built := joinBatch(t, mem, joinSchema("c", c.dt), nil)
+			built := buildBatch(t, mem, joinSchema("c", c.dt), nil)
 			defer built.Release()
 			checkGather(t, mem, built.Column(0), []int32{-1})
 		})

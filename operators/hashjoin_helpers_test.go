@@ -42,68 +42,19 @@ func joinBatches(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]a
 	var out []arrow.RecordBatch
 	for _, n := range sizes {
 		n = min(n, len(rows))
-		out = append(out, joinBatch(t, mem, s, rows[:n]))
+		out = append(out, buildBatch(t, mem, s, rows[:n]))
 		rows = rows[n:]
 	}
 	if len(rows) > 0 || len(sizes) == 0 {
-		out = append(out, joinBatch(t, mem, s, rows))
+		out = append(out, buildBatch(t, mem, s, rows))
 	}
 	return out
 }
 
-func joinBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
-	t.Helper()
-	b := array.NewRecordBuilder(mem, s)
-	defer b.Release()
-	for _, row := range rows {
-		for c, v := range row {
-			fb := b.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(v.(int64))
-			case *array.Int32Builder:
-				fb.Append(v.(int32))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.Date32Builder:
-				fb.Append(v.(arrow.Date32))
-			case *array.TimestampBuilder:
-				fb.Append(v.(arrow.Timestamp))
-			default:
-				t.Fatalf("joinBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return b.NewRecordBatch()
-}
-
+// joinValue reads row i of a as a Go value of the column's Go type.
 func joinValue(a arrow.Array, i int) any {
-	if a.IsNull(i) {
-		return nil
-	}
-	switch a := a.(type) {
-	case *array.Int64:
-		return a.Value(i)
-	case *array.Int32:
-		return a.Value(i)
-	case *array.Float64:
-		return a.Value(i)
-	case *array.String:
-		return a.Value(i)
-	case *array.Boolean:
-		return a.Value(i)
-	case *array.Date32:
-		return a.Value(i)
-	case *array.Timestamp:
-		return a.Value(i)
+	if v, ok := cellValue(a, i, true); ok {
+		return v
 	}
 	return fmt.Sprintf("<%s>", a.DataType())
 }
@@ -121,20 +72,7 @@ func joinRowString(row []any) string {
 }
 
 func joinBatchRows(b arrow.RecordBatch) [][]any {
-	rows := make([][]any, b.NumRows())
-	for i := range rows {
-		rows[i] = make([]any, b.NumCols())
-		for c := range rows[i] {
-			rows[i][c] = joinValue(b.Column(c), i)
-		}
-	}
-	return rows
-}
-
-func releaseBatches(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
+	return batchRows([]arrow.RecordBatch{b}, joinValue)
 }
 
 // runJoin feeds build then probe batches through op and returns the output

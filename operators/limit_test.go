@@ -23,7 +23,7 @@ func TestLimit(t *testing.T) {
 		in = append(in, xoBatch(t, mem, s, rows...))
 		all = append(all, rows...)
 	}
-	defer xoRelease(in)
+	defer releaseBatches(in)
 	for _, tc := range []struct{ limit, offset int64 }{
 		{-1, 0}, {-1, 2}, {-1, 13}, {-1, 20}, {0, 0}, {0, 5}, {1, 0}, {3, 0}, {4, 0}, {5, 2}, {7, 3}, {13, 0}, {20, 0}, {2, 12}, {5, 30},
 	} {

@@ -24,7 +24,7 @@ func TestProject(t *testing.T) {
 	b1 := xoBatch(t, mem, in, []any{1, "a"}, []any{nil, "b"})
 	b2 := xoBatch(t, mem, in)
 	b3 := xoBatch(t, mem, in, []any{3, nil})
-	defer xoRelease([]arrow.RecordBatch{b1, b2, b3})
+	defer releaseBatches([]arrow.RecordBatch{b1, b2, b3})
 
 	p := NewProject(in, out, []expr.Evaluator{
 		xoColRef{Col: 1, T: types.VarcharType}, xoAdd{Col: 0, C: 10}, xoColRef{Col: 0, T: types.BigintType},

@@ -90,12 +90,8 @@ func xoRefSort(rows [][]any, keys []SortKey) [][]any {
 func TestSortBasic(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	s := xoSchema(arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String)
-	b1 := xoBatch(t, mem, s, []any{3, "a"}, []any{nil, "b"}, []any{1, "c"})
-	b2 := xoBatch(t, mem, s)
-	b3 := xoBatch(t, mem, s, []any{2, "d"}, []any{1, "e"}, []any{nil, "f"}, []any{3, "g"})
-	defer xoRelease([]arrow.RecordBatch{b1, b2, b3})
-	in := []arrow.RecordBatch{b1, b2, b3}
+	s, in := xoSortInput(t, mem)
+	defer releaseBatches(in)
 
 	for _, tc := range []struct {
 		key  SortKey
@@ -257,7 +253,7 @@ func TestSortRandom(t *testing.T) {
 		batches, all := xoRandomInput(t, mem, r, s, rows, []float64{0, 0.2}[iter%2])
 		keys := xoRandomKeys(r, ncols)
 		got, err := xoRun(t, mem, NewSort(s, keys), batches)
-		xoRelease(batches)
+		releaseBatches(batches)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +305,7 @@ func TestSortLarge(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		xoRelease(batches)
+		releaseBatches(batches)
 		if err := op.EndOfInput(ctx, 0, sink.emit); err != nil {
 			t.Fatal(err)
 		}
@@ -408,7 +404,7 @@ func xoBenchOp(b *testing.B, mk func() Operator, batches []arrow.RecordBatch) {
 func BenchmarkSortInt64(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 10))
 	batches := xoInt64Batches(1<<20, func(int) int64 { return r.Int64() })
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	s := batches[0].Schema()
 	xoBenchOp(b, func() Operator { return NewSort(s, []SortKey{{Col: 0}}) }, batches)
 }
@@ -418,7 +414,7 @@ func BenchmarkSortInt64(b *testing.B) {
 func BenchmarkSortInt64TwoKeys(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 10))
 	batches := xoInt64Batches(1<<20, func(int) int64 { return r.Int64N(100) })
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	s := batches[0].Schema()
 	xoBenchOp(b, func() Operator { return NewSort(s, []SortKey{{Col: 0}, {Col: 1, Desc: true}}) }, batches)
 }
@@ -439,7 +435,7 @@ func BenchmarkSortString(b *testing.B) {
 		col.Release()
 		sb.Release()
 	}
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	xoBenchOp(b, func() Operator { return NewSort(s, []SortKey{{Col: 0}}) }, batches)
 }
 
@@ -524,7 +520,7 @@ func TestSortLargeMultiKey(t *testing.T) {
 		batches = append(batches, xoBatch(t, mem, s, rs...))
 		all = append(all, rs...)
 	}
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	for _, keys := range [][]SortKey{
 		{{Col: 0}, {Col: 1, Desc: true}},
 		{{Col: 1, NullsFirst: true}, {Col: 0, Desc: true}},

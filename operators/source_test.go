@@ -65,7 +65,7 @@ func (r *xoReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 
 func (r *xoReader) Close() error {
 	r.closed++
-	xoRelease(r.batches)
+	releaseBatches(r.batches)
 	r.batches = nil
 	return nil
 }

@@ -13,12 +13,8 @@ import (
 func TestTopNBasic(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	s := xoSchema(arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String)
-	b1 := xoBatch(t, mem, s, []any{3, "a"}, []any{nil, "b"}, []any{1, "c"})
-	b2 := xoBatch(t, mem, s)
-	b3 := xoBatch(t, mem, s, []any{2, "d"}, []any{1, "e"}, []any{nil, "f"}, []any{3, "g"})
-	defer xoRelease([]arrow.RecordBatch{b1, b2, b3})
-	in := []arrow.RecordBatch{b1, b2, b3}
+	s, in := xoSortInput(t, mem)
+	defer releaseBatches(in)
 
 	for _, tc := range []struct {
 		keys          []SortKey
@@ -73,7 +69,7 @@ func TestTopNMatchesSort(t *testing.T) {
 		offset := int64([]int{0, 0, 1, 7, 500, 20000}[r.IntN(6)])
 		got, err := xoRun(t, mem, NewTopN(s, keys, limit, offset), batches)
 		if err != nil {
-			xoRelease(batches)
+			releaseBatches(batches)
 			t.Fatal(err)
 		}
 		sorted := xoSink{t: t}
@@ -95,7 +91,7 @@ func TestTopNMatchesSort(t *testing.T) {
 			t.Fatal(err)
 		}
 		srt.Close()
-		xoRelease(batches)
+		releaseBatches(batches)
 		viaLimit, err := xoRun(t, mem, NewLimit(s, limit, offset), sorted.batches)
 		sorted.release()
 		if err != nil {
@@ -182,7 +178,7 @@ func TestTopNErrors(t *testing.T) {
 func BenchmarkTopN(b *testing.B) {
 	r := rand.New(rand.NewPCG(15, 16))
 	batches := xoInt64Batches(10_000_000, func(int) int64 { return r.Int64() })
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	s := batches[0].Schema()
 	xoBenchOp(b, func() Operator { return NewTopN(s, []SortKey{{Col: 0, Desc: true}}, 10, 0) }, batches)
 }
@@ -200,6 +196,6 @@ func BenchmarkTopNString(b *testing.B) {
 		}
 		batches = append(batches, xoBatch(b, mem, s, rows...))
 	}
-	defer xoRelease(batches)
+	defer releaseBatches(batches)
 	xoBenchOp(b, func() Operator { return NewTopN(s, []SortKey{{Col: 0}}, 10, 0) }, batches)
 }

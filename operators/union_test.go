@@ -21,7 +21,7 @@ func TestUnion(t *testing.T) {
 	a2 := xoBatch(t, mem, in, []any{2, nil}, []any{3, "c"})
 	b1 := xoBatch(t, mem, in)
 	c1 := xoBatch(t, mem, s, []any{nil, "z"})
-	defer xoRelease([]arrow.RecordBatch{a1, a2, b1, c1})
+	defer releaseBatches([]arrow.RecordBatch{a1, a2, b1, c1})
 
 	// xoRun checks that every emitted batch has the union's schema.
 	got, err := xoRun(t, mem, NewUnion(s, 3), []arrow.RecordBatch{a1, a2}, []arrow.RecordBatch{b1}, []arrow.RecordBatch{c1, a1})

@@ -15,81 +15,6 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 )
 
-// mk builds an array of type t from Go values; nil is NULL.
-func mk(t *testing.T, mem memory.Allocator, typ types.Type, vals ...any) arrow.Array {
-	t.Helper()
-	b := array.NewBuilder(mem, typ.ArrowType())
-	defer b.Release()
-	for _, v := range vals {
-		if v == nil {
-			b.AppendNull()
-			continue
-		}
-		switch b := b.(type) {
-		case *array.Int32Builder:
-			b.Append(int32(v.(int)))
-		case *array.Int64Builder:
-			b.Append(int64(v.(int)))
-		case *array.Float64Builder:
-			b.Append(v.(float64))
-		case *array.StringBuilder:
-			b.Append(v.(string))
-		case *array.BooleanBuilder:
-			b.Append(v.(bool))
-		case *array.TimestampBuilder:
-			b.Append(arrow.Timestamp(v.(int)))
-		case *array.Date32Builder:
-			b.Append(arrow.Date32(v.(int)))
-		case *array.MonthDayNanoIntervalBuilder:
-			b.Append(v.(arrow.MonthDayNanoInterval))
-		case *array.NullBuilder:
-			t.Fatalf("non-null value %v for NULL type", v)
-		default:
-			t.Fatalf("mk: unsupported builder %T", b)
-		}
-	}
-	return b.NewArray()
-}
-
-func mkBool(t *testing.T, mem memory.Allocator, vals ...any) *array.Boolean {
-	return mk(t, mem, types.BooleanType, vals...).(*array.Boolean)
-}
-
-// goValues converts an array to Go values, nil for NULL; ints become int.
-func goValues(t *testing.T, a arrow.Array) []any {
-	t.Helper()
-	out := make([]any, a.Len())
-	if a.DataType().ID() == arrow.NULL {
-		return out
-	}
-	for i := range out {
-		if a.IsNull(i) {
-			continue
-		}
-		switch a := a.(type) {
-		case *array.Int32:
-			out[i] = int(a.Value(i))
-		case *array.Int64:
-			out[i] = int(a.Value(i))
-		case *array.Float64:
-			out[i] = a.Value(i)
-		case *array.String:
-			out[i] = a.Value(i)
-		case *array.Boolean:
-			out[i] = a.Value(i)
-		case *array.Timestamp:
-			out[i] = int(a.Value(i))
-		case *array.Date32:
-			out[i] = int(a.Value(i))
-		case *array.MonthDayNanoInterval:
-			out[i] = a.Value(i)
-		default:
-			t.Fatalf("goValues: unsupported array %T", a)
-		}
-	}
-	return out
-}
-
 type aggCase struct {
 	name     string
 	fn       string
@@ -165,10 +90,6 @@ func runCase(t *testing.T, c aggCase) {
 	}
 }
 
-func iv(m, d int32, ns int64) arrow.MonthDayNanoInterval {
-	return arrow.MonthDayNanoInterval{Months: m, Days: d, Nanoseconds: ns}
-}
-
 func TestAggregates(t *testing.T) {
 	g := []uint32{0, 1, 0, 1, 2, 0}
 	tr, fa := true, false
@@ -212,10 +133,7 @@ func TestAggregates(t *testing.T) {
 func TestMaxNaN(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	acc, _, err := New("max", []types.Type{types.DoubleType}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := mustNew(t, "max", []types.Type{types.DoubleType}, false)
 	defer acc.Release()
 	a := mk(t, mem, types.DoubleType, 1.0, math.NaN(), 3.0)
 	defer a.Release()
@@ -236,15 +154,12 @@ func TestMaxNaN(t *testing.T) {
 func TestSumOverflow(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	acc, _, err := New("sum", []types.Type{types.BigintType}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := mustNew(t, "sum", []types.Type{types.BigintType}, false)
 	defer acc.Release()
 	a := mk(t, mem, types.BigintType, math.MaxInt64-1, 1, 1)
 	defer a.Release()
 	acc.Grow(1)
-	err = acc.Update([]uint32{0, 0, 0}, []arrow.Array{a}, nil)
+	err := acc.Update([]uint32{0, 0, 0}, []arrow.Array{a}, nil)
 	if err == nil || !strings.Contains(err.Error(), "bigint out of range") {
 		t.Fatalf("err = %v, want bigint out of range", err)
 	}
@@ -273,10 +188,7 @@ func TestNewErrors(t *testing.T) {
 func TestUpdateErrors(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	acc, _, err := New("sum", []types.Type{types.BigintType}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := mustNew(t, "sum", []types.Type{types.BigintType}, false)
 	defer acc.Release()
 	a := mk(t, mem, types.VarcharType, "x")
 	defer a.Release()
@@ -363,10 +275,7 @@ func mergeCase(t *testing.T, r *rand.Rand, fn string, typ types.Type, star, dist
 		argTypes = []types.Type{typ}
 	}
 	newAcc := func() Accumulator {
-		a, _, err := New(fn, argTypes, distinct)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := mustNew(t, fn, argTypes, distinct)
 		a.Grow(ngroups)
 		return a
 	}
@@ -514,15 +423,9 @@ func TestUpdateOne(t *testing.T) {
 				if !star {
 					argTypes = []types.Type{c.typ}
 				}
-				one, _, err := New(c.fn, argTypes, distinct)
-				if err != nil {
-					t.Fatal(err)
-				}
+				one := mustNew(t, c.fn, argTypes, distinct)
 				defer one.Release()
-				many, _, err := New(c.fn, argTypes, distinct)
-				if err != nil {
-					t.Fatal(err)
-				}
+				many := mustNew(t, c.fn, argTypes, distinct)
 				defer many.Release()
 				one.Grow(3)
 				many.Grow(3)
@@ -580,10 +483,7 @@ func TestUpdateOne(t *testing.T) {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	acc, _, err := New("count", nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := mustNew(t, "count", nil, false)
 	defer acc.Release()
 	if err := acc.UpdateOne(0, 3, nil, nil); err == nil {
 		t.Error("UpdateOne of a group out of range succeeded")

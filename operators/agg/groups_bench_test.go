@@ -39,49 +39,24 @@ func benchGroupTable(b *testing.B, cols [][]arrow.Array) {
 const benchRows, benchBatch = 4_000_000, 8192
 
 func BenchmarkGroupTableString1k(b *testing.B) {
-	mem := memory.NewGoAllocator()
 	r := rand.New(rand.NewSource(1))
-	var cols [][]arrow.Array
-	for lo := 0; lo < benchRows; lo += benchBatch {
-		sb := array.NewStringBuilder(mem)
-		for i := 0; i < benchBatch; i++ {
-			sb.Append(fmt.Sprintf("customer-%04d", r.Intn(1000)))
-		}
-		cols = append(cols, []arrow.Array{sb.NewArray()})
-		sb.Release()
-	}
-	benchGroupTable(b, cols)
+	benchGroupTable(b, benchColumns(memory.NewGoAllocator(), []arrow.DataType{arrow.BinaryTypes.String}, func(bs []array.Builder) {
+		bs[0].(*array.StringBuilder).Append(fmt.Sprintf("customer-%04d", r.Intn(1000)))
+	}))
 }
 
 func BenchmarkGroupTableInt64_1M(b *testing.B) {
-	mem := memory.NewGoAllocator()
 	r := rand.New(rand.NewSource(1))
-	var cols [][]arrow.Array
-	for lo := 0; lo < benchRows; lo += benchBatch {
-		ib := array.NewInt64Builder(mem)
-		for i := 0; i < benchBatch; i++ {
-			ib.Append(r.Int63n(1 << 20))
-		}
-		cols = append(cols, []arrow.Array{ib.NewArray()})
-		ib.Release()
-	}
-	benchGroupTable(b, cols)
+	benchGroupTable(b, benchColumns(memory.NewGoAllocator(), []arrow.DataType{arrow.PrimitiveTypes.Int64}, func(bs []array.Builder) {
+		bs[0].(*array.Int64Builder).Append(r.Int63n(1 << 20))
+	}))
 }
 
 func BenchmarkGroupTableMulti(b *testing.B) {
-	mem := memory.NewGoAllocator()
 	r := rand.New(rand.NewSource(1))
-	var cols [][]arrow.Array
-	for lo := 0; lo < benchRows; lo += benchBatch {
-		sb := array.NewStringBuilder(mem)
-		ib := array.NewInt64Builder(mem)
-		for i := 0; i < benchBatch; i++ {
-			sb.Append(fmt.Sprintf("customer-%04d", r.Intn(1000)))
-			ib.Append(r.Int63n(10))
-		}
-		cols = append(cols, []arrow.Array{sb.NewArray(), ib.NewArray()})
-		sb.Release()
-		ib.Release()
-	}
-	benchGroupTable(b, cols)
+	dts := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64}
+	benchGroupTable(b, benchColumns(memory.NewGoAllocator(), dts, func(bs []array.Builder) {
+		bs[0].(*array.StringBuilder).Append(fmt.Sprintf("customer-%04d", r.Intn(1000)))
+		bs[1].(*array.Int64Builder).Append(r.Int63n(10))
+	}))
 }

@@ -8,32 +8,10 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/planner/types"
 )
-
-// refKey renders row i of cols as a string equal exactly when the keys
-// are equal for grouping.
-func refKey(t *testing.T, cols []arrow.Array, i int) string {
-	var sb strings.Builder
-	for _, c := range cols {
-		one := array.NewSlice(c, int64(i), int64(i+1))
-		v := goValues(t, one)[0]
-		one.Release()
-		if f, ok := v.(float64); ok {
-			switch {
-			case f == 0:
-				v = 0.0
-			case math.IsNaN(f):
-				v = "NaN"
-			}
-		}
-		fmt.Fprintf(&sb, "%T:%v|", v, v)
-	}
-	return sb.String()
-}
 
 func TestGroupTable(t *testing.T) {
 	keySets := [][]types.Type{

@@ -190,7 +190,7 @@ func TestSlicedStrings(t *testing.T) {
 	b.Release()
 	sl := array.NewSlice(full, 37, 45)
 	full.Release()
-	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "s", Type: sl.DataType()}}, nil), []arrow.Array{sl}, int64(sl.Len()))
+	rec := columnBatch("s", sl)
 	sl.Release()
 	defer rec.Release()
 	refs := map[string]*logical.ColumnRef{"s": {ID: 1, Name: "s", T: tV}}
@@ -215,10 +215,7 @@ func TestSlicedStrings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for i := 0; i < out.Len(); i++ {
-			got = append(got, types.FormatValue(ScalarValue(out, i), e.Type()))
-		}
+		got := formatRows(out, e.Type())
 		out.Release()
 		if g := strings.Join(got, "|"); g != want {
 			t.Errorf("%s = %s, want %s", sql, g, want)

@@ -642,10 +642,10 @@ func normalize(mem memory.Allocator, arr arrow.Array, t types.Type) (arrow.Array
 	case *array.Duration:
 		unit := a.DataType().(*arrow.DurationType).Unit
 		return convert(mem, a, dt, false, func(v int64) (arrow.MonthDayNanoInterval, error) {
-			return arrow.MonthDayNanoInterval{Nanoseconds: timestampMicros(v, unit) * 1000}, nil
+			return toMDN(durationInterval(v, unit)), nil
 		})
 	case *array.Date64:
-		return convert(mem, a, dt, false, func(v int64) (int32, error) { return int32(floorDiv(v, 86400000)), nil })
+		return convert(mem, a, dt, false, func(v int64) (int32, error) { return date64Days(v), nil })
 	case *array.LargeString, *array.StringView:
 		sa := a.(interface{ Value(int) string })
 		b := newStrBuilder(mem, n, 0)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -139,14 +140,7 @@ func TestCastArrayNonNative(t *testing.T) {
 			arr.Release()
 			continue
 		}
-		got := ""
-		for i := 0; i < out.Len(); i++ {
-			if i > 0 {
-				got += "|"
-			}
-			got += types.FormatValue(ScalarValue(out, i), tc.to)
-		}
-		if got != tc.want {
+		if got := strings.Join(formatRows(out, tc.to), "|"); got != tc.want {
 			t.Errorf("casting %s to %s = %s, want %s", arr.DataType(), tc.to, got, tc.want)
 		}
 		if !arrow.TypeEqual(out.DataType(), tc.to.ArrowType()) {
@@ -165,7 +159,7 @@ func TestColumnRefNormalizes(t *testing.T) {
 	b.AppendValues([]int16{5, 6}, nil)
 	arr := b.NewArray()
 	b.Release()
-	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "x", Type: arr.DataType()}}, nil), []arrow.Array{arr}, 2)
+	rec := columnBatch("x", arr)
 	arr.Release()
 	defer rec.Release()
 	e := &logical.Call{Func: "+", Args: []logical.Expr{&logical.ColumnRef{ID: 1, T: tI}, &logical.Literal{Value: int32(1), T: tI}}, T: tI}

@@ -103,11 +103,22 @@ func runSQL(t testing.TB, sql string, cols ...col) ([]string, error) {
 	if !arrow.TypeEqual(out.DataType(), e.Type().ArrowType()) {
 		t.Fatalf("%s: result type %s, want %s", sql, out.DataType(), e.Type().ArrowType())
 	}
-	res := make([]string, out.Len())
+	return formatRows(out, e.Type()), nil
+}
+
+// formatRows renders every row of arr, of type t, with types.FormatValue.
+func formatRows(arr arrow.Array, t types.Type) []string {
+	res := make([]string, arr.Len())
 	for i := range res {
-		res[i] = types.FormatValue(ScalarValue(out, i), e.Type())
+		res[i] = types.FormatValue(ScalarValue(arr, i), t)
 	}
-	return res, nil
+	return res
+}
+
+// columnBatch is a batch of the single column arr, named name; arr stays
+// the caller's to release.
+func columnBatch(name string, arr arrow.Array) arrow.RecordBatch {
+	return array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: name, Type: arr.DataType()}}, nil), []arrow.Array{arr}, int64(arr.Len()))
 }
 
 // check runs sql and compares the rendered rows with want (separated by |).

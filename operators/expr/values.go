@@ -38,16 +38,9 @@ func ScalarValue(arr arrow.Array, i int) any {
 	case *array.Date32:
 		return int32(a.Value(i))
 	case *array.MonthDayNanoInterval:
-		v := a.Value(i)
-		return types.IntervalValue{Months: v.Months, Days: v.Days, Micros: v.Nanoseconds / 1000}
-	case *array.Int8:
-		return int32(a.Value(i))
-	case *array.Int16:
-		return int32(a.Value(i))
-	case *array.Uint8:
-		return int32(a.Value(i))
-	case *array.Uint16:
-		return int32(a.Value(i))
+		return fromMDN(a.Value(i))
+	case *array.Int8, *array.Int16, *array.Uint8, *array.Uint16:
+		return smallInt(a, i)
 	case *array.Uint32:
 		return int64(a.Value(i))
 	case *array.Uint64:
@@ -61,11 +54,19 @@ func ScalarValue(arr arrow.Array, i int) any {
 	case *array.StringView:
 		return strings.Clone(a.Value(i))
 	case *array.Date64:
-		return int32(floorDiv(int64(a.Value(i)), 86400000))
+		return date64Days(int64(a.Value(i)))
 	case *array.Duration:
-		return types.IntervalValue{Micros: timestampMicros(int64(a.Value(i)), a.DataType().(*arrow.DurationType).Unit)}
+		return durationInterval(int64(a.Value(i)), a.DataType().(*arrow.DurationType).Unit)
 	}
 	return nil
+}
+
+// date64Days converts a date64 (milliseconds since the epoch) to days.
+func date64Days(ms int64) int32 { return int32(floorDiv(ms, 86400000)) }
+
+// durationInterval converts a duration of v units to an interval.
+func durationInterval(v int64, unit arrow.TimeUnit) types.IntervalValue {
+	return types.IntervalValue{Micros: timestampMicros(v, unit)}
 }
 
 // timestampMicros converts v in unit to microseconds (truncating toward

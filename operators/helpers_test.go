@@ -1,8 +1,9 @@
 package operators
 
-// Test helpers shared by the filter, project, sort, top-n, limit, union,
-// values, scan and concat tests. Names carry an "xo" prefix to stay clear
-// of other test files in the package.
+// Test helpers shared by the operator tests: building batches from rows of
+// Go values and reading them back, releasing batches, driving operators,
+// and fake evaluators. The xo-, ha- and join- helpers are the forms the
+// filter/sort/…, aggregate and join tests use; they share the code below.
 
 import (
 	"context"
@@ -20,6 +21,150 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 )
 
+// buildBatch builds a batch of schema s from rows of Go values (nil is
+// NULL). Integer, timestamp and date columns take an int or the column's
+// Go type (int64, int32, arrow.Timestamp, arrow.Date32).
+func buildBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
+	t.Helper()
+	b := array.NewRecordBuilder(mem, s)
+	defer b.Release()
+	for _, row := range rows {
+		for c, v := range row {
+			fb := b.Field(c)
+			if v == nil {
+				fb.AppendNull()
+				continue
+			}
+			switch fb := fb.(type) {
+			case *array.Int64Builder:
+				fb.Append(intOr[int64](v))
+			case *array.Int32Builder:
+				fb.Append(intOr[int32](v))
+			case *array.Float64Builder:
+				fb.Append(v.(float64))
+			case *array.StringBuilder:
+				fb.Append(v.(string))
+			case *array.BooleanBuilder:
+				fb.Append(v.(bool))
+			case *array.TimestampBuilder:
+				fb.Append(intOr[arrow.Timestamp](v))
+			case *array.Date32Builder:
+				fb.Append(intOr[arrow.Date32](v))
+			case *array.MonthDayNanoIntervalBuilder:
+				fb.Append(v.(arrow.MonthDayNanoInterval))
+			default:
+				t.Fatalf("buildBatch: unsupported builder %T", fb)
+			}
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// intOr converts an int to T; any other v must be a T.
+func intOr[T ~int32 | ~int64](v any) T {
+	if i, ok := v.(int); ok {
+		return T(i)
+	}
+	return v.(T)
+}
+
+// cellValue reads row i of a as a Go value: nil for NULL (every row of a
+// NULL-typed array), []any for a list. With typed, integers, timestamps
+// and dates keep their Go types (int64, int32, arrow.Timestamp,
+// arrow.Date32); otherwise they read as int. ok is false for an array type
+// it does not know.
+func cellValue(a arrow.Array, i int, typed bool) (v any, ok bool) {
+	if a.DataType().ID() == arrow.NULL || a.IsNull(i) {
+		return nil, true
+	}
+	switch a := a.(type) {
+	case *array.Int64:
+		if typed {
+			return a.Value(i), true
+		}
+		return int(a.Value(i)), true
+	case *array.Int32:
+		if typed {
+			return a.Value(i), true
+		}
+		return int(a.Value(i)), true
+	case *array.Timestamp:
+		if typed {
+			return a.Value(i), true
+		}
+		return int(a.Value(i)), true
+	case *array.Date32:
+		if typed {
+			return a.Value(i), true
+		}
+		return int(a.Value(i)), true
+	case *array.Float64:
+		return a.Value(i), true
+	case *array.String:
+		return a.Value(i), true
+	case *array.Boolean:
+		return a.Value(i), true
+	case *array.MonthDayNanoInterval:
+		return a.Value(i), true
+	case *array.List:
+		b, e := a.ValueOffsets(i)
+		var out []any
+		for j := b; j < e; j++ {
+			v, ok := cellValue(a.ListValues(), int(j), typed)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// batchRows returns the rows of bs, each cell read by value.
+func batchRows(bs []arrow.RecordBatch, value func(a arrow.Array, i int) any) [][]any {
+	var out [][]any
+	for _, b := range bs {
+		for i := range int(b.NumRows()) {
+			r := make([]any, b.NumCols())
+			for c := range r {
+				r[c] = value(b.Column(c), i)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func releaseBatches(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
+
+// xoBatch builds a batch from rows of Go values (nil is NULL), checking
+// that every row has a value for each field.
+func xoBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows ...[]any) arrow.RecordBatch {
+	t.Helper()
+	for _, r := range rows {
+		if len(r) != s.NumFields() {
+			t.Fatalf("row %v has %d values, want %d", r, len(r), s.NumFields())
+		}
+	}
+	return buildBatch(t, mem, s, rows)
+}
+
+// xoValue returns row i of arr as a Go value of the kind xoBatch accepts.
+func xoValue(arr arrow.Array, i int) any {
+	if v, ok := cellValue(arr, i, false); ok {
+		return v
+	}
+	return fmt.Sprintf("unsupported %s", arr.DataType())
+}
+
+// xoRows returns the rows of batches as Go values.
+func xoRows(batches ...arrow.RecordBatch) [][]any { return batchRows(batches, xoValue) }
+
 var xoTS = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 
 func xoSchema(types ...arrow.DataType) *arrow.Schema {
@@ -30,85 +175,15 @@ func xoSchema(types ...arrow.DataType) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// xoBatch builds a batch from rows of Go values (nil is NULL).
-func xoBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows ...[]any) arrow.RecordBatch {
+// xoSortInput is the input of the basic sort and top-n tests: (BIGINT,
+// VARCHAR) rows in three batches, the second empty, released by the caller.
+func xoSortInput(t testing.TB, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
-	b := array.NewRecordBuilder(mem, s)
-	defer b.Release()
-	for _, r := range rows {
-		if len(r) != s.NumFields() {
-			t.Fatalf("row %v has %d values, want %d", r, len(r), s.NumFields())
-		}
-		for c, v := range r {
-			fb := b.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(int64(v.(int)))
-			case *array.Int32Builder:
-				fb.Append(int32(v.(int)))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp(v.(int)))
-			case *array.Date32Builder:
-				fb.Append(arrow.Date32(v.(int)))
-			case *array.MonthDayNanoIntervalBuilder:
-				fb.Append(v.(arrow.MonthDayNanoInterval))
-			default:
-				t.Fatalf("xoBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return b.NewRecordBatch()
-}
-
-// xoValue returns row i of arr as a Go value of the kind xoBatch accepts.
-func xoValue(arr arrow.Array, i int) any {
-	if arr.IsNull(i) {
-		return nil
-	}
-	switch a := arr.(type) {
-	case *array.Int64:
-		return int(a.Value(i))
-	case *array.Int32:
-		return int(a.Value(i))
-	case *array.Float64:
-		return a.Value(i)
-	case *array.String:
-		return a.Value(i)
-	case *array.Boolean:
-		return a.Value(i)
-	case *array.Timestamp:
-		return int(a.Value(i))
-	case *array.Date32:
-		return int(a.Value(i))
-	case *array.MonthDayNanoInterval:
-		return a.Value(i)
-	}
-	return fmt.Sprintf("unsupported %s", arr.DataType())
-}
-
-// xoRows returns the rows of batches as Go values.
-func xoRows(batches ...arrow.RecordBatch) [][]any {
-	var out [][]any
-	for _, b := range batches {
-		for i := range int(b.NumRows()) {
-			r := make([]any, b.NumCols())
-			for c := range r {
-				r[c] = xoValue(b.Column(c), i)
-			}
-			out = append(out, r)
-		}
-	}
-	return out
+	s := xoSchema(arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String)
+	b1 := xoBatch(t, mem, s, []any{3, "a"}, []any{nil, "b"}, []any{1, "c"})
+	b2 := xoBatch(t, mem, s)
+	b3 := xoBatch(t, mem, s, []any{2, "d"}, []any{1, "e"}, []any{nil, "f"}, []any{3, "g"})
+	return s, []arrow.RecordBatch{b1, b2, b3}
 }
 
 // xoEqualRows compares rows, treating NaN as equal to NaN.
@@ -209,12 +284,6 @@ func xoRun(t testing.TB, mem memory.Allocator, op Operator, inputs ...[]arrow.Re
 		}
 	}
 	return sink.rows(), nil
-}
-
-func xoRelease(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
 }
 
 // xoColRef is a fake evaluator returning column Col.
