@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 
@@ -34,6 +35,11 @@ func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params
 			err = fmt.Errorf("internal error (a bug in streamsql; please report it with the query): %v\n%s", r, debug.Stack())
 		}
 	}()
+	// A cancelled statement does nothing, DDL included (which never looks
+	// at ctx otherwise): an Exec cancelled between statements stops there.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	b, err := bind.Bind(st, src, e.cat, bind.Options{Params: params})
 	if err != nil {
 		return err
@@ -63,8 +69,13 @@ func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params
 		done("CREATE VIEW")
 	case *bind.Drop:
 		name := strings.Join(b.Name, ".")
-		if !e.cat.Drop(name) && !b.IfExists {
-			return fmt.Errorf("%s %q does not exist: %w", strings.ToLower(b.What), name, catalog.ErrNotFound)
+		what := strings.ToLower(b.What)
+		found, dropped := e.cat.DropKind(name, b.What == "VIEW")
+		switch {
+		case found && !dropped:
+			return fmt.Errorf("dropping %s: %q is not a %s", what, name, what)
+		case !found && !b.IfExists:
+			return fmt.Errorf("%s %q does not exist: %w", what, name, catalog.ErrNotFound)
 		}
 		done("DROP " + b.What)
 	case *bind.Insert:
@@ -239,26 +250,43 @@ func (e *Engine) insert(ctx context.Context, b *bind.Insert, ectx *expr.Context)
 		return 0, err
 	}
 	defer tmp.Release()
-	var n int64
+	// The rows are computed: from here on the statement completes whatever
+	// happens to ctx, so an INSERT is never left half done nor reported
+	// done when it is not.
+	ctx = context.WithoutCancel(ctx)
 	r, err := tmp.Scan(ctx, catalog.ScanRequest{Columns: seq(schema.NumFields()), Limit: -1})
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
 	for {
 		batch, err := r.Next(ctx)
-		if err != nil {
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		// Re-label with the target schema (names and nullability).
-		nb := array.NewRecordBatch(schema, batch.Columns(), batch.NumRows())
-		batch.Release()
-		err = mt.Append(nb)
-		n += nb.NumRows()
-		nb.Release()
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("inserting into %s: %w", strings.Join(b.Table, "."), err)
 		}
+		// Re-label with the target schema (names and nullability).
+		nb, err := operators.RelabelBatch(schema, batch)
+		batch.Release()
+		if err != nil {
+			return 0, fmt.Errorf("inserting into %s: %w", strings.Join(b.Table, "."), err)
+		}
+		batches = append(batches, nb)
+	}
+	var n int64
+	for _, nb := range batches {
+		if err := mt.Append(nb); err != nil {
+			return n, err
+		}
+		n += nb.NumRows()
 	}
 	return n, nil
 }

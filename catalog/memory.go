@@ -61,6 +61,27 @@ func (m *Memory) Drop(name string) bool {
 	return t || v
 }
 
+// DropKind removes name if it is a table (view false) or a view (view
+// true). found says whether name exists at all; a name of the other kind
+// is found but not dropped, as DROP VIEW must not drop a table.
+func (m *Memory) DropKind(name string, view bool) (found, dropped bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := strings.ToLower(name)
+	t, isTable := m.tables[k]
+	_, isView := m.views[k]
+	switch {
+	case isTable && !view:
+		releaseTable(t)
+		delete(m.tables, k)
+		return true, true
+	case isView && view:
+		delete(m.views, k)
+		return true, true
+	}
+	return isTable || isView, false
+}
+
 // Lookup resolves a possibly qualified name to a table or a view (exactly
 // one of the results is set), or returns an error wrapping ErrNotFound.
 func (m *Memory) Lookup(name []string) (Table, *View, error) {

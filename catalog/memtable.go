@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -18,6 +19,7 @@ type MemTable struct {
 	schema  *arrow.Schema
 	mu      sync.RWMutex
 	batches []arrow.RecordBatch
+	dropped bool // Release was called: nothing more may be kept
 }
 
 // NewMemTable returns an empty table with schema s.
@@ -30,7 +32,9 @@ func (t *MemTable) Schema() *arrow.Schema { return t.schema }
 func (t *MemTable) Describe() string { return "memory" }
 
 // Append adds a batch (retained; the caller keeps its own reference). Its
-// columns must match the table's schema by position and type.
+// columns must match the table's schema by position and type. Appending to
+// a released table (dropped, e.g. while an INSERT into it was running) is
+// an error: nothing would ever release the batch.
 func (t *MemTable) Append(b arrow.RecordBatch) error {
 	if int(b.NumCols()) != t.schema.NumFields() {
 		return fmt.Errorf("appending to memory table: got %d columns, want %d", b.NumCols(), t.schema.NumFields())
@@ -43,17 +47,29 @@ func (t *MemTable) Append(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	nb := array.NewRecordBatch(t.schema, b.Columns(), b.NumRows())
+	// Scans share the columns between goroutines. Arrow computes an
+	// unknown null count (slices have one) lazily, writing it into the
+	// shared array data: compute it now, before the batch is shared.
+	for _, c := range b.Columns() {
+		c.NullN()
+	}
 	t.mu.Lock()
-	t.batches = append(t.batches, nb)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if t.dropped {
+		return ErrDropped
+	}
+	t.batches = append(t.batches, array.NewRecordBatch(t.schema, b.Columns(), b.NumRows()))
 	return nil
 }
 
-// Release drops the table's batches.
+// ErrDropped is returned by Append on a released table.
+var ErrDropped = errors.New("appending to memory table: the table was dropped")
+
+// Release drops the table's batches; the table accepts no more.
 func (t *MemTable) Release() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.dropped = true
 	for _, b := range t.batches {
 		b.Release()
 	}

@@ -59,10 +59,11 @@ func (r *runner) open(ctx context.Context, s *operators.Stage) error {
 		}
 		return nil
 	}
+	// Close is due also when Open fails part way.
+	r.opened = append(r.opened, s.Op)
 	if err := s.Op.Open(ctx, r.mem); err != nil {
 		return fmt.Errorf("opening %s: %w", s.Name, err)
 	}
-	r.opened = append(r.opened, s.Op)
 	return nil
 }
 

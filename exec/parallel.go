@@ -24,17 +24,28 @@ type produced struct {
 // runParallel drives the inputs of s concurrently. Each input runs on its
 // own goroutine into a bounded queue; the calling goroutine feeds the
 // queues to s.Op one after another in index order, so the operator sees
-// exactly the sequence a serial run would give. Whatever way it returns
-// (an error, ErrDone, a panic), every producer has stopped and every queued
-// batch has been released. A panic on a producer goroutine is re-raised on
-// the calling one, where a serial run would have raised it.
+// exactly the sequence a serial run would give. An input that fails stops
+// the inputs after it at once (the consumer, maybe still reading an
+// earlier input, will not get past the failed one) while the earlier ones
+// go on, so the error is the one a serial run would report. Whatever way
+// it returns (an error, ErrDone, a panic), every producer has stopped and
+// every queued batch has been released. A panic on a producer goroutine is
+// re-raised on the calling one, where a serial run would have raised it.
 func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit operators.Emit, timed func(func() error) error, downstreamDone *bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	outs := make([]*produced, len(s.Inputs))
+	ctxs := make([]context.Context, len(s.Inputs))
+	cancels := make([]context.CancelFunc, len(s.Inputs))
+	for i := range ctxs {
+		ctxs[i], cancels[i] = context.WithCancel(ctx)
+	}
 	returned := false // false in the deferred cleanup: a panic is under way
 	defer func() {
 		cancel()
+		for _, c := range cancels {
+			c() // already done through cancel; this frees each context
+		}
 		for _, p := range outs { // unblock and drain every producer
 			if p == nil {
 				continue
@@ -56,6 +67,7 @@ func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit opera
 	for i, in := range s.Inputs {
 		p := &produced{ch: make(chan arrow.RecordBatch, parallelQueue)}
 		outs[i] = p
+		ctx := ctxs[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -63,6 +75,11 @@ func (r *runner) runParallel(ctx context.Context, s *operators.Stage, emit opera
 			defer func() {
 				if v := recover(); v != nil {
 					p.err = &producerPanic{value: v, stack: debug.Stack()}
+				}
+				if p.err != nil && !errors.Is(p.err, operators.ErrDone) {
+					for _, c := range cancels[i+1:] {
+						c()
+					}
 				}
 			}()
 			p.err = r.run(ctx, in, func(b arrow.RecordBatch) error {

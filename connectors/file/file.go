@@ -347,6 +347,11 @@ func expand(path, format string) ([]string, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	if !st.IsDir() {
+		// Devices and pipes are refused: a table reads its files several
+		// times (inference, each scan), and /dev/zero would never end.
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("opening %s: not a regular file or directory", path)
+		}
 		return []string{path}, nil
 	}
 	entries, err := os.ReadDir(path)

@@ -86,3 +86,14 @@ func TestConcurrentScans(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A path naming a device or a pipe is refused: /dev/zero used to be read
+// as one endless line until the process ran out of memory.
+func TestOpenRefusesDevices(t *testing.T) {
+	for _, format := range []string{"jsonl", "csv", "parquet"} {
+		_, err := Open("/dev/zero", Options{Format: format})
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: got %v, want a refusal", format, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/planner/explain"
 	"github.com/streamsql/streamsql/planner/logical"
 )
 
@@ -35,17 +36,28 @@ func (p *Planner) withComputed(ctx context.Context, in *operators.Stage, inCols 
 	for _, c := range inCols {
 		all = append(all, &logical.ColumnRef{ID: c.ID, Name: c.Name, T: c.Type})
 	}
-	for i, e := range extra {
+	for _, e := range extra {
 		all = append(all, e)
-		// Hidden columns get negative ids so they never collide with bound ones.
+		// Hidden columns get negative ids so they never collide with bound
+		// ones, and the expression as their name, which is what an error
+		// evaluating them shows.
 		p.hidden--
-		cols = append(cols, logical.Column{ID: p.hidden, Name: fmt.Sprintf("_k%d", i), Type: e.Type(), Nullable: true})
+		cols = append(cols, logical.Column{ID: p.hidden, Name: hiddenName(e), Type: e.Type(), Nullable: true})
 	}
 	st, err := p.project(ctx, "Project", in, inCols, all, cols)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return st, cols, idx, nil
+}
+
+// hiddenName names a computed column after its expression.
+func hiddenName(e logical.Expr) string {
+	name := explain.StripIDs(fmt.Sprint(e))
+	if r := []rune(name); len(r) > 60 {
+		name = string(r[:59]) + "…"
+	}
+	return name
 }
 
 // dropTo projects stage (with columns have) down to the first n columns.
