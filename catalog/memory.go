@@ -48,19 +48,6 @@ func (m *Memory) PutView(name string, v View) {
 	delete(m.tables, strings.ToLower(name))
 }
 
-// Drop removes a table or view; ok is false if none had the name.
-func (m *Memory) Drop(name string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := strings.ToLower(name)
-	old, t := m.tables[k]
-	_, v := m.views[k]
-	releaseTable(old)
-	delete(m.tables, k)
-	delete(m.views, k)
-	return t || v
-}
-
 // DropKind removes name if it is a table (view false) or a view (view
 // true). found says whether name exists at all; a name of the other kind
 // is found but not dropped, as DROP VIEW must not drop a table.
