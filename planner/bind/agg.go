@@ -141,7 +141,7 @@ func (b *binder) aggCall(c *ectx, e *parse.FuncCall, f *functions.Function) (log
 func hasSubquery(es ...logical.Expr) bool {
 	found := false
 	for _, e := range es {
-		walk(e, func(x logical.Expr) {
+		logical.Walk(e, func(x logical.Expr) {
 			if _, ok := x.(*logical.Subquery); ok {
 				found = true
 			}
@@ -153,39 +153,12 @@ func hasSubquery(es ...logical.Expr) bool {
 // refsAny reports whether e reads any column in ids.
 func refsAny(e logical.Expr, ids map[logical.ColumnID]bool) bool {
 	found := false
-	walk(e, func(x logical.Expr) {
+	logical.Walk(e, func(x logical.Expr) {
 		if r, ok := x.(*logical.ColumnRef); ok && ids[r.ID] {
 			found = true
 		}
 	})
 	return found
-}
-
-// walk calls f on e and every subexpression (not into subquery plans).
-func walk(e logical.Expr, f func(logical.Expr)) {
-	if e == nil {
-		return
-	}
-	f(e)
-	switch e := e.(type) {
-	case *logical.Call:
-		for _, a := range e.Args {
-			walk(a, f)
-		}
-	case *logical.Cast:
-		walk(e.X, f)
-	case *logical.Case:
-		for _, w := range e.Whens {
-			walk(w.Cond, f)
-			walk(w.Result, f)
-		}
-		walk(e.Else, f)
-	case *logical.InList:
-		walk(e.X, f)
-		for _, a := range e.List {
-			walk(a, f)
-		}
-	}
 }
 
 // rewrite rebuilds e bottom-up after giving f a chance to replace each node

@@ -77,7 +77,7 @@ func write(b *strings.Builder, n logical.Node, depth int, annotate func(logical.
 func subqueries(n logical.Node) []*logical.Subquery {
 	var out []*logical.Subquery
 	for _, e := range nodeExprs(n) {
-		walk(e, func(x logical.Expr) {
+		logical.Walk(e, func(x logical.Expr) {
 			if sq, ok := x.(*logical.Subquery); ok && sq != nil && sq.Plan != nil {
 				out = append(out, sq)
 			}
@@ -118,30 +118,4 @@ func nodeExprs(n logical.Node) []logical.Expr {
 		out = append(out, n.Cond)
 	}
 	return out
-}
-
-func walk(e logical.Expr, f func(logical.Expr)) {
-	if e == nil {
-		return
-	}
-	f(e)
-	switch e := e.(type) {
-	case *logical.Call:
-		for _, a := range e.Args {
-			walk(a, f)
-		}
-	case *logical.Cast:
-		walk(e.X, f)
-	case *logical.Case:
-		for _, w := range e.Whens {
-			walk(w.Cond, f)
-			walk(w.Result, f)
-		}
-		walk(e.Else, f)
-	case *logical.InList:
-		walk(e.X, f)
-		for _, a := range e.List {
-			walk(a, f)
-		}
-	}
 }
