@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Streaming extensions of the Operator contract. Event time travels in a
@@ -39,4 +41,20 @@ type Watermarked interface {
 type Stateful interface {
 	Snapshot(ctx context.Context, w io.Writer) error
 	Restore(ctx context.Context, r io.Reader) error
+}
+
+// LateRouter is implemented by operators that drop late rows: exec hands
+// them the job's dead-letter output before Open. sink receives the late
+// rows (input schema, owned by the callee) and a reason starting
+// "late event: "; an error from sink fails the operator's call.
+type LateRouter interface {
+	RouteLate(sink func(b arrow.RecordBatch, reason string) error)
+}
+
+// StateReporter is implemented by stateful operators so exec can report
+// and bound their memory: StateBytes estimates the bytes of state held,
+// LateRows counts rows dropped as late. Called between batches.
+type StateReporter interface {
+	StateBytes() int64
+	LateRows() int64
 }
