@@ -52,7 +52,7 @@ func (b *binder) funcCall(c *ectx, e *parse.FuncCall) (logical.Expr, error) {
 		return nil, b.errf(e, "window functions (OVER) are not supported yet")
 	}
 	if streamingWindows[name] {
-		return nil, b.errf(e, "window function %s requires a streaming query (streamsql run)", strings.ToUpper(name))
+		return b.groupWindow(c, e, name)
 	}
 	f, ok := functions.Lookup(name)
 	if !ok {

@@ -32,6 +32,10 @@ type Options struct {
 	// string literal (it coerces to TIMESTAMP, numbers, … when compared
 	// with such a value).
 	Params []any
+	// Streaming binds for the streaming runtime (streamsql run): window
+	// functions (TUMBLE, HOP, SESSION) and EMIT clauses are allowed, and
+	// tables wrapped as catalog.StreamTable carry their event time.
+	Streaming bool
 }
 
 // Bound is the result of binding one statement: one of *Query,
@@ -43,6 +47,15 @@ type Query struct {
 	Plan  logical.Node
 	Names []string // output column names, in order (len == len(Plan.Schema()))
 	Gen   *logical.IDGen
+	// Emit is the EMIT clause of a streaming query (nil: the default, ON
+	// WINDOW CLOSE).
+	Emit *Emit
+}
+
+// Emit is a bound EMIT clause.
+type Emit struct {
+	Changes bool
+	Every   int64 // µs between emissions of EMIT CHANGES EVERY; 0 for every batch
 }
 
 // WatermarkDef is a bound `WATERMARK FOR col AS expr`. Expr is a TIMESTAMP
@@ -127,6 +140,13 @@ type binder struct {
 	// hint gives the column types INSERT … VALUES writes to, so untyped
 	// literals of that VALUES list take them directly (as in Postgres).
 	hint *valuesHint
+	// windowCols maps the window_start/window_end columns of streaming
+	// table functions to the window keys they stand for in GROUP BY.
+	windowCols map[logical.ColumnID]*logical.Call
+	// timeCols are the event-time columns of stream scans.
+	timeCols map[logical.ColumnID]bool
+	// emit is the EMIT clause of the statement's query (streaming).
+	emit *Emit
 }
 
 type valuesHint struct {
@@ -141,13 +161,15 @@ type refInfo struct {
 
 func newBinder(src string, cat Catalog, opts Options) *binder {
 	return &binder{
-		src:      src,
-		cat:      cat,
-		opts:     opts,
-		gen:      &logical.IDGen{},
-		refs:     map[*logical.ColumnRef]refInfo{},
-		untyped:  map[*logical.Literal]parse.Pos{},
-		nullable: map[logical.ColumnID]bool{},
+		src:        src,
+		cat:        cat,
+		opts:       opts,
+		gen:        &logical.IDGen{},
+		refs:       map[*logical.ColumnRef]refInfo{},
+		untyped:    map[*logical.Literal]parse.Pos{},
+		nullable:   map[logical.ColumnID]bool{},
+		windowCols: map[logical.ColumnID]*logical.Call{},
+		timeCols:   map[logical.ColumnID]bool{},
 	}
 }
 
@@ -195,7 +217,7 @@ func (b *binder) topQuery(q *parse.Query) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Query{Plan: r.node, Names: r.names, Gen: b.gen}, nil
+	return &Query{Plan: r.node, Names: r.names, Gen: b.gen, Emit: b.emit}, nil
 }
 
 func (b *binder) drop(s *parse.Drop) (Bound, error) {
@@ -376,7 +398,7 @@ func (b *binder) insert(s *parse.Insert) (Bound, error) {
 	for i := range names {
 		names[i] = targets[i].name
 	}
-	return &Insert{Table: s.Table, Columns: s.Columns, Query: &Query{Plan: plan, Names: names, Gen: q.Gen}}, nil
+	return &Insert{Table: s.Table, Columns: s.Columns, Query: &Query{Plan: plan, Names: names, Gen: q.Gen, Emit: q.Emit}}, nil
 }
 
 // lookup asks the catalog for a table or view.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/planner/logical"
 	"github.com/streamsql/streamsql/planner/parse"
 	"github.com/streamsql/streamsql/planner/types"
@@ -110,6 +111,11 @@ func (b *binder) tableName(n parse.Node, name []string, alias string, outer *sco
 		cols[i] = logical.Column{ID: b.gen.Next(), Name: f.Name, Table: qual, Type: t, Nullable: f.Nullable}
 		b.nullable[cols[i].ID] = f.Nullable
 		ords[i] = i
+	}
+	if st, ok := tab.(*catalog.StreamTable); ok && b.opts.Streaming {
+		if i := st.TimeColumn(); i >= 0 {
+			b.timeCols[cols[i].ID] = true
+		}
 	}
 	scan := &logical.Scan{Table: tab, Name: strings.Join(name, "."), Cols: cols, Ordinals: ords, Limit: -1}
 	return &fromItem{node: scan, sc: &scope{vis: cols, rels: []*relation{{qual: qual, cols: cols}}}}, nil
@@ -362,19 +368,23 @@ func (b *binder) passThrough(node logical.Node, s *scope, extra []logical.Expr, 
 	return &logical.Project{Input: node, Exprs: exprs, Cols: cols}, s.remap(m)
 }
 
-// tableFunc binds a table function in FROM. Only TUMBLE has a batch
-// meaning: every row of the input plus its window's bounds.
+// tableFunc binds a window table function in FROM: every row of the input
+// plus its window's bounds. In batch queries only TUMBLE has a meaning
+// (date_bin); streaming queries also take HOP and SESSION, whose bounds
+// only GROUP BY window_start, window_end can use.
 func (b *binder) tableFunc(t *parse.TableFunc, outer *scope, env *cteEnv) (*fromItem, error) {
 	name := strings.ToLower(t.Name)
-	switch name {
-	case "tumble":
-	case "hop", "session":
-		return nil, b.errf(t, "window function %s requires a streaming query (streamsql run)", strings.ToUpper(name))
-	default:
+	nargs := map[string]int{"tumble": 3, "hop": 4, "session": 3}[name]
+	switch {
+	case nargs == 0:
 		return nil, b.errf(t, "table function %q does not exist", name)
+	case name != "tumble" && !b.opts.Streaming:
+		return nil, b.errf(t, "window function %s requires a streaming query (streamsql run)", strings.ToUpper(name))
 	}
-	if len(t.Args) != 3 {
-		return nil, b.errf(t, "TUMBLE takes 3 arguments (table, time column, size), got %d", len(t.Args))
+	upper := strings.ToUpper(name)
+	if len(t.Args) != nargs {
+		what := map[string]string{"tumble": "table, time column, size", "hop": "table, time column, slide, size", "session": "table, time column, gap"}[name]
+		return nil, b.errf(t, "%s takes %d arguments (%s), got %d", upper, nargs, what, len(t.Args))
 	}
 	var in *fromItem
 	var err error
@@ -387,36 +397,44 @@ func (b *binder) tableFunc(t *parse.TableFunc, outer *scope, env *cteEnv) (*from
 			in, err = b.derived(a, r, "", nil)
 		}
 	default:
-		return nil, b.errf(t.Args[0], "first argument of TUMBLE must name a table")
+		return nil, b.errf(t.Args[0], "first argument of %s must name a table", upper)
 	}
 	if err != nil {
 		return nil, err
 	}
 	tsArg, ok := t.Args[1].(*parse.Ident)
 	if !ok {
-		return nil, b.errf(t.Args[1], "second argument of TUMBLE must name a TIMESTAMP column")
+		return nil, b.errf(t.Args[1], "second argument of %s must name a TIMESTAMP column", upper)
 	}
 	inScope := *in.sc
 	inScope.outer = outer
-	ts, err := b.expr(&ectx{sc: &inScope, clause: "TUMBLE", env: env}, tsArg)
+	ts, err := b.expr(&ectx{sc: &inScope, clause: upper, env: env}, tsArg)
 	if err != nil {
 		return nil, err
 	}
 	if ts.Type() != types.TimestampType {
-		return nil, b.errf(tsArg, "TUMBLE time column must be TIMESTAMP, not %s", ts.Type())
+		return nil, b.errf(tsArg, "%s time column must be TIMESTAMP, not %s", upper, ts.Type())
 	}
-	size, err := b.expr(&ectx{sc: &scope{}, clause: "TUMBLE", env: env}, t.Args[2])
-	if err != nil {
-		return nil, err
-	}
-	if lit, ok := b.untypedLit(size); ok {
-		if size, err = b.coerceLit(lit, types.IntervalType); err != nil {
+	var lens []logical.Expr
+	for _, a := range t.Args[2:] {
+		l, err := b.expr(&ectx{sc: &scope{}, clause: upper, env: env}, a)
+		if err != nil {
 			return nil, err
 		}
+		if lit, ok := b.untypedLit(l); ok {
+			if l, err = b.coerceLit(lit, types.IntervalType); err != nil {
+				return nil, err
+			}
+		}
+		if l.Type() != types.IntervalType {
+			return nil, b.errf(a, "%s size must be an INTERVAL, not %s", upper, l.Type())
+		}
+		lens = append(lens, l)
 	}
-	if size.Type() != types.IntervalType {
-		return nil, b.errf(t.Args[2], "TUMBLE size must be an INTERVAL, not %s", size.Type())
+	if b.opts.Streaming {
+		return b.streamTableFunc(t, name, in, ts, tsArg, lens)
 	}
+	size := lens[0]
 	start, err := b.call(t, "date_bin", size, ts)
 	if err != nil {
 		return nil, err

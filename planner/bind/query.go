@@ -77,8 +77,8 @@ func (b *binder) query(q *parse.Query, outer *scope, env *cteEnv) (*rel, error) 
 // queryBody binds everything of q but its WITH list.
 func (b *binder) queryBody(q *parse.Query, outer *scope, env *cteEnv) (*rel, error) {
 	var err error
-	if q.Emit != nil && q.Emit.Mode == parse.EmitChanges {
-		return nil, b.errf(q.Emit, "EMIT CHANGES requires a streaming query (streamsql run)")
+	if err := b.bindEmit(q.Emit); err != nil {
+		return nil, err
 	}
 	var r *rel
 	var keys []logical.SortKey

@@ -79,6 +79,7 @@ func (b *binder) selectBlock(sel *parse.Select, order []*parse.OrderItem, outer 
 				g.byKey[e.String()] = i
 			}
 		}
+		b.windowKeys(groups)
 		node = &logical.Aggregate{Input: node, GroupBy: groups, GroupCols: g.cols, Aggs: aggs.calls, AggCols: aggs.cols}
 		for i := range items {
 			if items[i].expr, err = b.over(g, items[i].expr); err != nil {

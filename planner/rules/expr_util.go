@@ -180,6 +180,8 @@ func substitute(e logical.Expr, m map[logical.ColumnID]logical.Expr) logical.Exp
 var volatile = map[string]bool{
 	"random": true, "rand": true, "setseed": true, "uuid": true, "gen_random_uuid": true,
 	"clock_timestamp": true, "timeofday": true, "nextval": true,
+	// Window keys of streaming plans are not row functions.
+	logical.WindowStartFunc: true, logical.WindowEndFunc: true,
 }
 
 // IsDeterministic reports whether e yields the same value each time it is
