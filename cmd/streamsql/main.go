@@ -3,6 +3,7 @@
 //	streamsql query [--table NAME=PATH]… [--format table|csv|json|jsonl] [--param VALUE]… "SQL"
 //	streamsql explain [--table NAME=PATH]… "SQL"
 //	streamsql                      (no arguments) the interactive REPL
+//	streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR] …
 //	streamsql bench batch [--rows N]
 //
 // Exit status: 0 on success, 1 when a query fails (message on stderr), 2
@@ -27,6 +28,9 @@ const usage = `usage:
   streamsql query [--table NAME=PATH]... [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
   streamsql explain [--table NAME=PATH]... "SQL"
   streamsql repl [--table NAME=PATH]...     (also: streamsql with no arguments)
+  streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR]
+                [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
+                [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--follow] [--metrics]
   streamsql bench batch [--rows N] [--runs N]
 `
 
@@ -46,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = explainCmd(args[1:], stdout)
 	case args[0] == "repl":
 		err = repl(args[1:], stdin, stdout, stderr)
+	case args[0] == "run":
+		err = runCmd(args[1:], stdin, stdout, stderr)
 	case args[0] == "bench":
 		err = benchCmd(args[1:], stdout)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

@@ -117,10 +117,11 @@ type batchBuilder struct {
 	vals   []value       // the record being decoded, one per cols entry
 	slotOf []int         // table ordinal → cols index, -1 if not projected
 	n      int           // rows in the current batch
+	chunk  int           // rows reserved at a time (fixed-width appends are unchecked)
 }
 
 func newBatchBuilder(mem memory.Allocator, table, out *arrow.Schema, proj []int) *batchBuilder {
-	bb := &batchBuilder{schema: out, out: make([]int, len(proj)), slotOf: make([]int, table.NumFields())}
+	bb := &batchBuilder{schema: out, out: make([]int, len(proj)), slotOf: make([]int, table.NumFields()), chunk: batchSize}
 	for i := range bb.slotOf {
 		bb.slotOf[i] = -1
 	}
@@ -148,9 +149,9 @@ func (bb *batchBuilder) reset() {
 
 // commit appends the decoded record.
 func (bb *batchBuilder) commit() {
-	if bb.n == 0 {
+	if bb.n%bb.chunk == 0 {
 		for i := range bb.cols {
-			bb.cols[i].reserve(batchSize)
+			bb.cols[i].reserve(bb.chunk)
 		}
 	}
 	for i := range bb.cols {

@@ -16,7 +16,12 @@
 // BIGINT belongs is caught, a bad timestamp string is not).
 //
 // Registered as connector "file": CREATE TABLE … WITH (connector='file',
-// path='…', format='jsonl|csv|parquet', on_error='fail|skip').
+// path='…', format='jsonl|csv|parquet', on_error='fail|skip',
+// follow='true|false').
+//
+// JSONL tables are also streams (catalog.Streamable, one split per file);
+// stdin is a stream through NewStdinTable. JSONL output goes through
+// NewJSONLSink, and undecodable input through NewDeadLetterWriter.
 package file
 
 import (
@@ -66,6 +71,10 @@ type Options struct {
 	Schema *arrow.Schema
 	// SampleRows is how many records are sampled for inference (default 1000).
 	SampleRows int
+	// Follow makes streams (OpenStream) treat the end of a file as the
+	// end of the data so far: they wait for appended lines instead of
+	// ending (JSONL only; batch scans still stop at the end).
+	Follow bool
 }
 
 // Table is a file-backed catalog.Table. It is safe for concurrent scans.
@@ -73,6 +82,7 @@ type Table struct {
 	path    string // as given: a file, a directory or a glob
 	format  string
 	skip    bool
+	follow  bool
 	schema  *arrow.Schema
 	skipped atomic.Int64
 }
@@ -84,7 +94,7 @@ var _ catalog.Describer = (*Table)(nil)
 // and the schema (declared, read from Parquet metadata, or inferred from a
 // sample of JSONL/CSV records) and returns the table.
 func Open(path string, opts Options) (*Table, error) {
-	t := &Table{path: path}
+	t := &Table{path: path, follow: opts.Follow}
 	switch strings.ToLower(opts.OnError) {
 	case "", "fail":
 	case "skip":
@@ -405,7 +415,7 @@ func init() {
 }
 
 // factory builds a table from CREATE TABLE options: path (required), format,
-// on_error and sample_rows. Other keys are ignored.
+// on_error, sample_rows and follow. Other keys are ignored.
 func factory(options map[string]string, schema *arrow.Schema) (catalog.Table, error) {
 	path := options["path"]
 	if path == "" {
@@ -418,6 +428,13 @@ func factory(options map[string]string, schema *arrow.Schema) (catalog.Table, er
 			return nil, fmt.Errorf("creating file table: sample_rows %q: want a positive integer", s)
 		}
 		opts.SampleRows = n
+	}
+	if f := options["follow"]; f != "" {
+		b, err := strconv.ParseBool(f)
+		if err != nil {
+			return nil, fmt.Errorf("creating file table: follow %q: want true or false", f)
+		}
+		opts.Follow = b
 	}
 	if schema != nil && schema.NumFields() == 0 {
 		opts.Schema = nil

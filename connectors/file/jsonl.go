@@ -123,22 +123,18 @@ func (s *fieldStats) noteString(v string) {
 // Malformed lines are ignored here; the scan reports or skips them.
 func inferJSONL(files []string, sample int) (*arrow.Schema, error) {
 	var (
-		stats   []*fieldStats
-		byName  = map[string]*fieldStats{}
-		src     lineSource
-		n, bad  int
-		firstEr error
-		scratch []byte
+		inf jsonInference
+		src lineSource
 	)
 	defer src.close()
 	for _, path := range files {
-		if n >= sample {
+		if inf.n >= sample {
 			break
 		}
 		if err := src.open(path); err != nil {
 			return nil, err
 		}
-		for n < sample {
+		for inf.n < sample {
 			line, err := src.next()
 			if errors.Is(err, io.EOF) {
 				break
@@ -146,51 +142,75 @@ func inferJSONL(files []string, sample int) (*arrow.Schema, error) {
 			if err != nil {
 				return nil, err
 			}
-			blank, err := inferLine(line, &scratch, func(key string, c byte, isInt bool, str []byte) {
-				s := byName[key]
-				if s == nil {
-					s = &fieldStats{name: key}
-					byName[key] = s
-					stats = append(stats, s)
-				}
-				switch {
-				case c == 'n':
-				case c == 't' || c == 'f':
-					s.bools++
-				case c == '"':
-					s.noteString(string(str))
-				case c == '{' || c == '[':
-					s.nested++
-				case isInt:
-					s.ints++
-				default:
-					s.floats++
-				}
-			})
-			if blank {
-				continue
-			}
-			n++ // malformed lines count too, bounding the work
-			if err != nil {
-				bad++
-				if firstEr == nil {
-					firstEr = fileErr(src.path, src.line, err)
-				}
-			}
+			inf.add(line, src.path, src.line)
 		}
 		src.close()
 	}
-	if len(stats) == 0 {
+	return inf.schema()
+}
+
+// jsonInference tallies sampled JSONL lines into a schema; inferJSONL and
+// the stdin stream share it.
+type jsonInference struct {
+	stats   []*fieldStats
+	byName  map[string]*fieldStats
+	n, bad  int // sampled lines (malformed ones too, bounding the work), malformed
+	firstEr error
+	scratch []byte
+}
+
+// add samples one line; path and line name it in errors. Blank lines do
+// not count.
+func (in *jsonInference) add(line []byte, path string, lineNo int64) {
+	if in.byName == nil {
+		in.byName = map[string]*fieldStats{}
+	}
+	blank, err := inferLine(line, &in.scratch, func(key string, c byte, isInt bool, str []byte) {
+		s := in.byName[key]
+		if s == nil {
+			s = &fieldStats{name: key}
+			in.byName[key] = s
+			in.stats = append(in.stats, s)
+		}
 		switch {
-		case n > bad:
+		case c == 'n':
+		case c == 't' || c == 'f':
+			s.bools++
+		case c == '"':
+			s.noteString(string(str))
+		case c == '{' || c == '[':
+			s.nested++
+		case isInt:
+			s.ints++
+		default:
+			s.floats++
+		}
+	})
+	if blank {
+		return
+	}
+	in.n++
+	if err != nil {
+		in.bad++
+		if in.firstEr == nil {
+			in.firstEr = fileErr(path, lineNo, err)
+		}
+	}
+}
+
+// schema derives the columns from the samples.
+func (in *jsonInference) schema() (*arrow.Schema, error) {
+	if len(in.stats) == 0 {
+		switch {
+		case in.n > in.bad:
 			return nil, errors.New("inferring schema: the sampled JSON objects have no fields; declare the columns")
-		case firstEr != nil:
-			return nil, fmt.Errorf("inferring schema: no valid JSON object in the sample: %w", firstEr)
+		case in.firstEr != nil:
+			return nil, fmt.Errorf("inferring schema: no valid JSON object in the sample: %w", in.firstEr)
 		}
 		return nil, errors.New("inferring schema: no JSON objects found; declare the columns")
 	}
-	fields := make([]arrow.Field, len(stats))
-	for i, s := range stats {
+	fields := make([]arrow.Field, len(in.stats))
+	for i, s := range in.stats {
 		fields[i] = newField(s.name, s.kind())
 	}
 	return arrow.NewSchema(fields, nil), nil

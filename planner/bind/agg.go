@@ -49,7 +49,7 @@ var streamingWindows = map[string]bool{"tumble": true, "hop": true, "session": t
 func (b *binder) funcCall(c *ectx, e *parse.FuncCall) (logical.Expr, error) {
 	name := strings.ToLower(e.Name)
 	if e.Over != nil {
-		return nil, b.errf(e, "window functions (OVER) are not supported yet")
+		return b.windowFunc(c, e, name)
 	}
 	if streamingWindows[name] {
 		return b.groupWindow(c, e, name)

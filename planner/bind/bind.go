@@ -145,6 +145,8 @@ type binder struct {
 	windowCols map[logical.ColumnID]*logical.Call
 	// timeCols are the event-time columns of stream scans.
 	timeCols map[logical.ColumnID]bool
+	// wins are the window functions of the SELECT list being bound.
+	wins []*logical.RowNumber
 	// emit is the EMIT clause of the statement's query (streaming).
 	emit *Emit
 }

@@ -105,7 +105,8 @@ func TestErrors(t *testing.T) {
 		{"SELECT * FROM TUMBLE(events, kind, INTERVAL '1' MINUTE)", `TUMBLE time column must be TIMESTAMP, not VARCHAR`, 1, 30},
 		{"SELECT * FROM TUMBLE(events, ts, 5)", `TUMBLE size must be an INTERVAL, not INTEGER`, 1, 34},
 		{"SELECT * FROM generate_series(1, 3)", `table function "generate_series" does not exist`, 1, 15},
-		{"SELECT row_number() OVER (ORDER BY id) FROM events", `window functions (OVER) are not supported yet`, 1, 8},
+		{"SELECT rank() OVER (ORDER BY id) FROM events", `window function RANK is not supported (only ROW_NUMBER() OVER (…))`, 1, 8},
+		{"SELECT id FROM events WHERE row_number() OVER (ORDER BY id) = 1", `window functions are not allowed in WHERE`, 1, 29},
 		// statements
 		{"INSERT INTO events (nope) VALUES (1)", `column "nope" of table "events" does not exist`, 1, 1},
 		{"INSERT INTO big_events VALUES (1, 2)", `cannot insert into view "big_events"`, 1, 1},

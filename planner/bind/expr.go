@@ -17,6 +17,9 @@ type ectx struct {
 	aggs   *aggSet // collects aggregate calls; nil where they are not allowed
 	inAgg  bool    // inside an aggregate's arguments
 	env    *cteEnv // CTEs visible to subqueries
+	// wins collects window functions (ROW_NUMBER() OVER …); nil where
+	// they are not allowed (everywhere but the SELECT list).
+	wins *[]*logical.RowNumber
 }
 
 // expr binds a scalar expression.

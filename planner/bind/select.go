@@ -35,6 +35,9 @@ type ordItem struct {
 // operand): FROM → WHERE → Aggregate → HAVING → Project → DISTINCT, and
 // the sort keys over the Project's columns.
 func (b *binder) selectBlock(sel *parse.Select, order []*parse.OrderItem, outer *scope, env *cteEnv) (*selectOut, error) {
+	outerWins := b.wins
+	b.wins = nil
+	defer func() { b.wins = outerWins }()
 	fi, err := b.from(sel.From, outer, env)
 	if err != nil {
 		return nil, err
@@ -65,8 +68,9 @@ func (b *binder) selectBlock(sel *parse.Select, order []*parse.OrderItem, outer 
 	if err != nil {
 		return nil, err
 	}
+	var g *grouping
 	if len(groups) > 0 || len(aggs.calls) > 0 || having != nil {
-		g := &grouping{exprs: groups, byKey: map[string]int{}, aggs: aggs}
+		g = &grouping{exprs: groups, byKey: map[string]int{}, aggs: aggs}
 		for i, e := range groups {
 			name := "?column?"
 			if r, ok := e.(*logical.ColumnRef); ok {
@@ -99,6 +103,9 @@ func (b *binder) selectBlock(sel *parse.Select, order []*parse.OrderItem, outer 
 			}
 			node = &logical.Filter{Input: node, Pred: having}
 		}
+	}
+	if node, err = b.windowNodes(node, g, aggs); err != nil {
+		return nil, err
 	}
 	exprs := make([]logical.Expr, len(items))
 	names := make([]string, len(items))
@@ -256,7 +263,7 @@ func (b *binder) subqueryJoin(c *ectx, e parse.Expr, not bool) (*logical.Join, e
 
 // selectItems binds the select list, expanding stars.
 func (b *binder) selectItems(sel *parse.Select, sc *scope, aggs *aggSet, env *cteEnv) ([]item, error) {
-	c := &ectx{sc: sc, clause: "SELECT", aggs: aggs, env: env}
+	c := &ectx{sc: sc, clause: "SELECT", aggs: aggs, env: env, wins: &b.wins}
 	var items []item
 	for _, it := range sel.Items {
 		if it == nil {

@@ -1,7 +1,10 @@
 package bind
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/streamsql/streamsql/catalog"
 
 	"github.com/streamsql/streamsql/planner/logical"
 	"github.com/streamsql/streamsql/planner/parse"
@@ -190,4 +193,32 @@ func (b *binder) windowKeys(groups []logical.Expr) {
 			}
 		}
 	}
+}
+
+// EventTime reads the watermark definition as an event-time column and a
+// delay: WATERMARK FOR ts [AS ts [- INTERVAL …]].
+func (w *WatermarkDef) EventTime() (catalog.EventTime, error) {
+	et := catalog.EventTime{Column: w.Column}
+	switch x := w.Expr.(type) {
+	case *logical.ColumnRef:
+		if x.Name == w.Column {
+			return et, nil
+		}
+	case *logical.Call:
+		if r, ok := x.Args[0].(*logical.ColumnRef); ok && len(x.Args) == 2 && r.Name == w.Column && (x.Func == "-" || x.Func == "+") {
+			if lit, ok := x.Args[1].(*logical.Literal); ok {
+				if iv, ok := lit.Value.(types.IntervalValue); ok && iv.Months == 0 {
+					d := int64(iv.Days)*86_400_000_000 + iv.Micros
+					if x.Func == "+" {
+						d = -d
+					}
+					if d >= 0 {
+						et.Delay = d
+						return et, nil
+					}
+				}
+			}
+		}
+	}
+	return et, fmt.Errorf("WATERMARK FOR %s must be %s or %s - INTERVAL '…' (a fixed delay), not %s", w.Column, w.Column, w.Column, w.Expr)
 }

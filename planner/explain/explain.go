@@ -114,6 +114,9 @@ func nodeExprs(n logical.Node) []logical.Expr {
 		keys(n.Keys)
 	case *logical.TopN:
 		keys(n.Keys)
+	case *logical.RowNumber:
+		out = append(out, n.Partition...)
+		keys(n.Order)
 	case *logical.Join:
 		out = append(out, n.Cond)
 	}

@@ -23,6 +23,11 @@ func (p *Planner) join(ctx context.Context, n *logical.Join) (*operators.Stage, 
 	if err != nil {
 		return nil, err
 	}
+	return p.joinBuilt(ctx, n, left)
+}
+
+// joinBuilt is join with the left side already planned.
+func (p *Planner) joinBuilt(ctx context.Context, n *logical.Join, left *operators.Stage) (*operators.Stage, error) {
 	right, err := p.Build(ctx, n.Right)
 	if err != nil {
 		return nil, err

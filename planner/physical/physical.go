@@ -41,6 +41,8 @@ type Planner struct {
 	// the stage tree takes them over when Build succeeds, and they are
 	// released when it fails.
 	held []interface{ Release() }
+	// stream is set while BuildStream plans a streaming query.
+	stream *streamState
 }
 
 // New returns a planner evaluating expressions in ectx.
@@ -89,6 +91,11 @@ func (p *Planner) Build(ctx context.Context, n logical.Node) (*operators.Stage, 
 }
 
 func (p *Planner) build(ctx context.Context, n logical.Node) (*operators.Stage, error) {
+	if p.stream != nil {
+		if st, ok, err := p.buildStream(ctx, n); ok {
+			return st, err
+		}
+	}
 	switch n := n.(type) {
 	case *logical.Scan:
 		return p.scan(n), nil
@@ -124,6 +131,8 @@ func (p *Planner) build(ctx context.Context, n logical.Node) (*operators.Stage, 
 		return unary("Limit", operators.NewLimit(Schema(n.Schema()), n.Count, n.Offset), in), nil
 	case *logical.Join:
 		return p.join(ctx, n)
+	case *logical.RowNumber:
+		return p.rowNumber(ctx, n)
 	case *logical.Union:
 		st := &operators.Stage{Name: "Union", Op: operators.NewUnion(Schema(n.Cols), len(n.Inputs))}
 		for _, in := range n.Inputs {

@@ -117,6 +117,11 @@ func MapExprs(n logical.Node, f func(logical.Expr) (logical.Expr, error)) (logic
 		c := *n
 		c.Keys = keys(n.Keys)
 		res = &c
+	case *logical.RowNumber:
+		c := *n
+		c.Partition = list(n.Partition)
+		c.Order = keys(n.Order)
+		res = &c
 	case *logical.Join:
 		c := *n
 		c.Cond = m(n.Cond)
@@ -194,6 +199,11 @@ func planEqual(a, b logical.Node) bool {
 	case *logical.Join:
 		y := b.(*logical.Join)
 		if x.Kind != y.Kind || x.NullAware != y.NullAware {
+			return false
+		}
+	case *logical.RowNumber:
+		y := b.(*logical.RowNumber)
+		if len(x.Partition) != len(y.Partition) || !keyFlagsEqual(x.Order, y.Order) {
 			return false
 		}
 	}

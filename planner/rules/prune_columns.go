@@ -62,6 +62,9 @@ func prune(n logical.Node, req map[logical.ColumnID]bool) (logical.Node, error) 
 		return pruneUnary(x, withRefs(req, keyExprs(x.Keys)...))
 	case *logical.Distinct:
 		return pruneUnary(x, idSet(x.Input.Schema()))
+	case *logical.RowNumber:
+		// Every input column passes through; the numbering reads its keys.
+		return pruneUnary(x, withRefs(idSet(x.Input.Schema()), append(append([]logical.Expr{}, x.Partition...), keyExprs(x.Order)...)...))
 	case *logical.Project:
 		return pruneProject(x, req)
 	case *logical.Aggregate:

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/streamsql/streamsql/transforms"
+)
+
+// runCmd is `streamsql run FILE.sql --input URI --output URI …`: a
+// streaming job over a transform file, until its input ends or SIGINT /
+// SIGTERM (which stop it without a final checkpoint; rerun with the same
+// --state-dir to resume).
+func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run")
+	var cfg transforms.Config
+	fs.StringVar(&cfg.Input, "input", "", "JSONL input bound to __input__: a file, directory or glob, or - for stdin")
+	fs.StringVar(&cfg.Output, "output", "", "JSONL output of the SELECT rows: a file, or - for stdout")
+	fs.StringVar(&cfg.DeadLetter, "dead-letter", "", "JSONL file (or -) receiving malformed input and late events with the reason")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "directory for checkpoints; a rerun with the same directory resumes")
+	fs.BoolVar(&cfg.Follow, "follow", false, "keep reading the input file as it grows")
+	var on onceFlags
+	fs.Var(on.str("event-time"), "event-time", "TIMESTAMP column of __input__ holding the event time")
+	fs.Var(on.str("watermark-delay"), "watermark-delay", "how far the watermark trails the largest event time (e.g. 5s)")
+	fs.Var(on.str("idle-timeout"), "idle-timeout", "an input split idle this long stops holding the watermark back")
+	fs.Var(on.str("checkpoint-interval"), "checkpoint-interval", "time between checkpoints (default 10s)")
+	fs.Var(on.str("max-state-bytes"), "max-state-bytes", "fail the job when operator state exceeds this (e.g. 2GiB)")
+	fs.Var(on.str("allowed-lateness"), "allowed-lateness", "keep windows open this long after the watermark passes them")
+	fs.Var(on.str("dedup-ttl"), "dedup-ttl", "how long SELECT DISTINCT over a stream remembers a row")
+	fs.Var(on.str("parallelism"), "parallelism", "key-partitioned instances of aggregates, joins and dedups (default 1)")
+	metrics := fs.Bool("metrics", false, "print the job's metrics to stderr at the end")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("run wants exactly one transform file, got %d", len(pos))
+	}
+	for k, v := range on.vals {
+		if err := cfg.Options.Set(k, v); err != nil {
+			return usagef("--%v", err)
+		}
+	}
+	if cfg.Input == "-" && cfg.Output == "-" && cfg.DeadLetter == "-" {
+		return usagef("--output and --dead-letter cannot both be stdout")
+	}
+	t, err := transforms.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	cfg.Stdin, cfg.Stdout = stdin, stdout
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	res, err := transforms.Run(ctx, t, cfg)
+	if *metrics {
+		m := res.Metrics
+		fmt.Fprintf(stderr, "events_in=%d events_out=%d late=%d dead_lettered=%d state_bytes=%d checkpoints=%d elapsed=%s\n",
+			m.EventsIn, m.EventsOut, m.Late, m.DeadLettered, m.StateBytes, m.Checkpoints, time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+// onceFlags collects string flags by name, remembering which were set.
+type onceFlags struct{ vals map[string]string }
+
+type onceFlag struct {
+	name string
+	o    *onceFlags
+}
+
+func (o *onceFlags) str(name string) *onceFlag {
+	if o.vals == nil {
+		o.vals = map[string]string{}
+	}
+	return &onceFlag{name, o}
+}
+func (f *onceFlag) String() string     { return f.o.vals[f.name] }
+func (f *onceFlag) Set(v string) error { f.o.vals[f.name] = v; return nil }

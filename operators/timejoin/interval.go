@@ -1,0 +1,348 @@
+package timejoin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/operators"
+)
+
+// IntervalSpec describes an interval join.
+type IntervalSpec struct {
+	Left, Right *arrow.Schema
+	// LeftKeys and RightKeys are the equi-join key columns, pairwise of the
+	// same type; they may be empty (every pair within the interval
+	// matches). A NULL key never matches.
+	LeftKeys, RightKeys []int
+	// LeftTime and RightTime are the event-time columns (TIMESTAMP).
+	LeftTime, RightTime int
+	// A pair matches when its keys are equal and
+	//   right.ts + Lower <= left.ts <= right.ts + Upper
+	// (µs; Lower <= Upper; either may be negative).
+	Lower, Upper int64
+	// LeftOuter also emits each left row that matched nothing, with NULL
+	// right columns, once the watermark proves no match can come.
+	LeftOuter bool
+	// Names are the output column names (left then right columns); nil
+	// keeps the input names. Duplicates are allowed.
+	Names []string
+}
+
+// maxBound bounds |Lower| and |Upper| so interval arithmetic on
+// timestamps cannot overflow in ways saturation would hide (2^62 µs is
+// 146,000 years).
+const maxBound = 1 << 62
+
+// IntervalJoin is the streaming interval join. Input 0 is the left side,
+// input 1 the right side; the output is the left columns then the right
+// columns (nullable under LeftOuter), in batches of at most
+// operators.BatchSize rows.
+//
+// Matching is symmetric and incremental: ProcessBatch probes each arriving
+// row against the other side's buffered rows of its key and emits the
+// matches at once (in row order, each row's matches in event-time then
+// arrival order), then buffers the row. A left row at tl can still match
+// right rows with tr in [tl-Upper, tl-Lower], so it is freed once the
+// watermark exceeds tl-Lower (under LeftOuter, OnWatermark then emits it
+// NULL-padded if it never matched, in event-time then arrival order); a
+// right row at tr is freed once the watermark exceeds tr+Upper. A row
+// already past that point when it arrives is probed but not buffered, and
+// an unmatched left row of LeftOuter is padded at once.
+//
+// Late rows: a row whose event time is below the watermark when it
+// arrives, or NULL, is dropped, counted in LateRows and passed to the
+// LateRouter sink, whatever the join type: the rows it could have matched
+// may already be freed, so neither its matches nor, under LeftOuter, its
+// padded row could be emitted consistently. Rows with a NULL key are not
+// late: they match nothing, so an inner join drops them and LeftOuter
+// pads a left one at once.
+//
+// EndOfInput of both inputs is OnWatermark(operators.WatermarkEnd): every
+// unmatched left row is padded and all state is freed. Calls must not be
+// concurrent.
+type IntervalJoin struct {
+	core
+	spec   IntervalSpec
+	kind   keyKind
+	enc    keyEncoder
+	keys   *keyMap
+	groups []igroup
+	heaps  [2]groupHeap
+	rows   [2]int // buffered entries per side
+
+	// scratch
+	keep    []int32
+	matched []bool
+	slots   []int32
+	lateIx  []int32
+	nullIx  []int32
+	keyCols []arrow.Array
+	padded  []paddedRow
+}
+
+// igroup holds the buffered rows of one key, per side sorted by event
+// time then arrival.
+type igroup struct {
+	rows [2][]entry
+	pos  [2]int32 // index in heaps[side], -1 when the side is empty
+}
+
+type entry struct {
+	ts   int64
+	slot int32
+}
+
+var (
+	_ operators.Operator      = (*IntervalJoin)(nil)
+	_ operators.Watermarked   = (*IntervalJoin)(nil)
+	_ operators.Stateful      = (*IntervalJoin)(nil)
+	_ operators.LateRouter    = (*IntervalJoin)(nil)
+	_ operators.StateReporter = (*IntervalJoin)(nil)
+)
+
+// NewIntervalJoin checks spec and makes the operator.
+func NewIntervalJoin(spec IntervalSpec) (*IntervalJoin, error) {
+	j, err := newIntervalJoin(spec)
+	if err != nil {
+		return nil, fmt.Errorf("creating interval join: %w", err)
+	}
+	return j, nil
+}
+
+func newIntervalJoin(spec IntervalSpec) (*IntervalJoin, error) {
+	c, err := newCore("interval join", spec.Left, spec.Right, spec.Names, false, spec.LeftOuter)
+	if err != nil {
+		return nil, err
+	}
+	types, err := checkKeys(spec.Left, spec.Right, spec.LeftKeys, spec.RightKeys)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTime(spec.Left, spec.LeftTime, "left time"); err != nil {
+		return nil, err
+	}
+	if err := checkTime(spec.Right, spec.RightTime, "right time"); err != nil {
+		return nil, err
+	}
+	if spec.Lower > spec.Upper {
+		return nil, fmt.Errorf("lower bound %d µs exceeds upper bound %d µs", spec.Lower, spec.Upper)
+	}
+	if spec.Lower < -maxBound || spec.Upper > maxBound {
+		return nil, fmt.Errorf("bounds [%d, %d] µs out of range", spec.Lower, spec.Upper)
+	}
+	spec.LeftKeys = append([]int(nil), spec.LeftKeys...)
+	spec.RightKeys = append([]int(nil), spec.RightKeys...)
+	spec.Names = append([]string(nil), spec.Names...)
+	kind := keyKindOf(types)
+	return &IntervalJoin{core: c, spec: spec, kind: kind, enc: keyEncoder{kind: kind}}, nil
+}
+
+// Schema of the emitted batches.
+func (j *IntervalJoin) Schema() *arrow.Schema { return j.out }
+
+// Spec returns the spec the join was made with.
+func (j *IntervalJoin) Spec() IntervalSpec { return j.spec }
+
+// Open prepares the state.
+func (j *IntervalJoin) Open(_ context.Context, mem memory.Allocator) error {
+	if err := j.open(mem); err != nil {
+		return err
+	}
+	j.keys = newKeyMap(j.kind)
+	return nil
+}
+
+// Close frees everything the join holds. It may be called more than once.
+func (j *IntervalJoin) Close() error {
+	j.release()
+	j.groups, j.heaps, j.rows = nil, [2]groupHeap{}, [2]int{}
+	j.keys = nil
+	return nil
+}
+
+// RouteLate sets the sink of late rows (see operators.LateRouter).
+func (j *IntervalJoin) RouteLate(sink func(b arrow.RecordBatch, reason string) error) {
+	j.sink = sink
+}
+
+// LateRows counts the rows dropped as late.
+func (j *IntervalJoin) LateRows() int64 { return j.late }
+
+// StateBytes estimates the memory of the buffered rows and their index.
+func (j *IntervalJoin) StateBytes() int64 {
+	if !j.opened || j.closed {
+		return 0
+	}
+	const perEntry, perGroup = 16, 48
+	n := j.stores[0].stateBytes() + j.stores[1].stateBytes()
+	n += int64(j.rows[0]+j.rows[1])*perEntry + int64(j.keys.live)*perGroup
+	return n + j.keys.stateBytes()
+}
+
+// EndOfInput records the end of input; after both, every row is flushed
+// as by OnWatermark(operators.WatermarkEnd). An input restored as ended
+// may end once more (a source replayed after a restart).
+func (j *IntervalJoin) EndOfInput(ctx context.Context, input int, emit operators.Emit) error {
+	both, err := j.endInput(input)
+	if err != nil || !both {
+		return err
+	}
+	return j.OnWatermark(ctx, operators.WatermarkEnd, emit)
+}
+
+// expired reports whether a row of side at ts can match no row arriving
+// at watermark wm or later: a left row once wm > ts-Lower, a right row
+// once wm > ts+Upper.
+func (j *IntervalJoin) expired(side int, ts, wm int64) bool {
+	switch wm {
+	case minWM:
+		return false
+	case operators.WatermarkEnd:
+		return true
+	}
+	if side == 0 {
+		return ts < addSat(wm, j.spec.Lower)
+	}
+	return ts < addSat(wm, -j.spec.Upper)
+}
+
+// probeRange is the event-time range of the other side's rows a row of
+// side at ts matches.
+func (j *IntervalJoin) probeRange(side int, ts int64) (lo, hi int64) {
+	if side == 0 {
+		return addSat(ts, -j.spec.Upper), addSat(ts, -j.spec.Lower)
+	}
+	return addSat(ts, j.spec.Lower), addSat(ts, j.spec.Upper)
+}
+
+// group returns the group of id, making room for a new one.
+func (j *IntervalJoin) group(id int32) *igroup {
+	for int(id) >= len(j.groups) {
+		j.groups = append(j.groups, igroup{pos: [2]int32{-1, -1}})
+	}
+	return &j.groups[id]
+}
+
+// insert adds a buffered row of side to group g, keeping the rows sorted
+// by event time then arrival, and keeps the side's heap in order.
+func (j *IntervalJoin) insert(side int, g int32, e entry) {
+	gr := j.group(g)
+	rows := gr.rows[side]
+	n := len(rows)
+	switch {
+	case n == 0 || rows[n-1].ts <= e.ts:
+		rows = append(rows, e)
+	default:
+		i := searchAfter(rows, e.ts)
+		rows = append(rows, entry{})
+		copy(rows[i+1:], rows[i:])
+		rows[i] = e
+	}
+	gr.rows[side] = rows
+	j.rows[side]++
+	h := &j.heaps[side]
+	switch {
+	case n == 0:
+		h.push(j, side, g)
+	case rows[0] == e:
+		h.fix(j, side, int(gr.pos[side]))
+	}
+}
+
+// searchFrom is the index of the first row with ts >= t.
+func searchFrom(rows []entry, t int64) int {
+	lo, hi := 0, len(rows)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if rows[m].ts < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// searchAfter is the index of the first row with ts > t.
+func searchAfter(rows []entry, t int64) int {
+	if t == maxInt64 {
+		return len(rows)
+	}
+	return searchFrom(rows, t+1)
+}
+
+const maxInt64 = 1<<63 - 1
+
+// groupHeap orders the groups holding rows of one side by their earliest
+// event time, so a watermark finds the expired rows without visiting
+// every key.
+type groupHeap struct{ ids []int32 }
+
+func (h *groupHeap) less(j *IntervalJoin, side int, a, b int) bool {
+	return j.groups[h.ids[a]].rows[side][0].ts < j.groups[h.ids[b]].rows[side][0].ts
+}
+
+func (h *groupHeap) swap(j *IntervalJoin, side int, a, b int) {
+	h.ids[a], h.ids[b] = h.ids[b], h.ids[a]
+	j.groups[h.ids[a]].pos[side] = int32(a)
+	j.groups[h.ids[b]].pos[side] = int32(b)
+}
+
+func (h *groupHeap) push(j *IntervalJoin, side int, g int32) {
+	h.ids = append(h.ids, g)
+	i := len(h.ids) - 1
+	j.groups[g].pos[side] = int32(i)
+	h.up(j, side, i)
+}
+
+// pop removes the top group.
+func (h *groupHeap) pop(j *IntervalJoin, side int) {
+	last := len(h.ids) - 1
+	h.swap(j, side, 0, last)
+	j.groups[h.ids[last]].pos[side] = -1
+	h.ids = h.ids[:last]
+	if last > 0 {
+		h.down(j, side, 0)
+	}
+}
+
+// fix restores the order after the earliest time of the group at i
+// changed.
+func (h *groupHeap) fix(j *IntervalJoin, side int, i int) {
+	if !h.down(j, side, i) {
+		h.up(j, side, i)
+	}
+}
+
+func (h *groupHeap) up(j *IntervalJoin, side int, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(j, side, i, p) {
+			return
+		}
+		h.swap(j, side, i, p)
+		i = p
+	}
+}
+
+func (h *groupHeap) down(j *IntervalJoin, side int, i0 int) bool {
+	i, n := i0, len(h.ids)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && h.less(j, side, r, c) {
+			c = r
+		}
+		if !h.less(j, side, c, i) {
+			break
+		}
+		h.swap(j, side, i, c)
+		i = c
+	}
+	return i > i0
+}

@@ -1,0 +1,247 @@
+package physical
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/operators/window"
+	"github.com/streamsql/streamsql/planner/logical"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// windowKey says what a group key of a streaming aggregate is.
+type windowKey int
+
+const (
+	plainKey windowKey = iota
+	startKey
+	endKey
+)
+
+// streamAggregate plans GROUP BY over a stream: with window keys (window
+// table functions, GROUP BY TUMBLE/HOP/SESSION, DATE_TRUNC or date_bin of
+// the event time) a window aggregate closed by watermarks; without, an
+// updating changelog of the groups.
+func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*operators.Stage, error) {
+	in, err := p.Build(ctx, n.Input)
+	if err != nil {
+		return nil, err
+	}
+	if IsChangelog(in) {
+		return nil, fmt.Errorf("planning streaming query: aggregating an updating stream (the output of EMIT CHANGES or of an unwindowed aggregate) is not supported")
+	}
+	times := eventTimes(n.Input)
+	var win *logical.Window
+	kinds := make([]windowKey, len(n.GroupBy))
+	for i, g := range n.GroupBy {
+		w, end, ok := logical.AsWindow(g)
+		if !ok {
+			w, ok = truncWindow(g, times)
+		}
+		if !ok {
+			continue
+		}
+		if win != nil && !win.Same(w) {
+			return nil, fmt.Errorf("planning streaming query: one GROUP BY can hold only one window")
+		}
+		win = &w
+		kinds[i] = startKey
+		if end {
+			kinds[i] = endKey
+		}
+	}
+	var exprs []logical.Expr
+	if win != nil {
+		ref, ok := win.Time.(*logical.ColumnRef)
+		if !ok || !times[ref.ID] {
+			return nil, fmt.Errorf("planning streaming query: windows must be over the stream's event-time column (declare it with WATERMARK FOR or --event-time), not %s", win.Time)
+		}
+		exprs = append(exprs, win.Time)
+	}
+	var plain []int // group key indexes that are ordinary keys
+	for i, g := range n.GroupBy {
+		if kinds[i] == plainKey {
+			plain = append(plain, i)
+			exprs = append(exprs, g)
+		}
+	}
+	nArgs := len(exprs)
+	for _, a := range n.Aggs {
+		exprs = append(exprs, a.Args...)
+		if a.Filter != nil {
+			exprs = append(exprs, a.Filter)
+		}
+	}
+	st, _, idx, err := p.withComputed(ctx, in, n.Input.Schema(), exprs)
+	if err != nil {
+		return nil, err
+	}
+	spec := window.Spec{Input: Schema(colsOf(st, p)), TimeCol: -1, AllowedLateness: p.stream.opts.AllowedLateness,
+		EmitEvery: p.stream.opts.Every, Now: p.stream.opts.Now}
+	o := 0
+	if win != nil {
+		spec.TimeCol = idx[0]
+		o = 1
+		spec.Size, spec.Slide, spec.Gap = win.Size, win.Slide, win.Gap
+		spec.Kind = map[logical.WindowKind]window.Kind{logical.TumbleWindow: window.Tumble, logical.HopWindow: window.Hop, logical.SessionWindow: window.Session}[win.Kind]
+		if p.stream.opts.Changes {
+			spec.Emit = window.Changes
+		}
+	} else {
+		spec.Kind, spec.Emit = window.Global, window.Changes
+	}
+	for j, i := range plain {
+		spec.GroupCols = append(spec.GroupCols, idx[o+j])
+		spec.GroupNames = append(spec.GroupNames, n.GroupCols[i].Name)
+	}
+	next := nArgs
+	for i, a := range n.Aggs {
+		as := operators.AggSpec{Func: a.Func, Distinct: a.Distinct, Filter: -1, Name: n.AggCols[i].Name}
+		as.Args = idx[next : next+len(a.Args)]
+		next += len(a.Args)
+		if a.Filter != nil {
+			as.Filter = idx[next]
+			next++
+		}
+		spec.Aggs = append(spec.Aggs, as)
+	}
+	op, err := window.NewAggregate(spec)
+	if err != nil {
+		return nil, err
+	}
+	agg := &operators.Stage{Name: "WindowAggregate " + spec.Kind.String(), Op: op, Inputs: []*operators.Stage{st}}
+	if len(spec.GroupCols) > 0 {
+		agg.KeyCols = [][]int{spec.GroupCols}
+		agg.NewOp = func() (operators.Operator, error) { return window.NewAggregate(spec) }
+	}
+	// Map the operator's output (window_start, window_end, keys, aggregates
+	// [, _op]) onto the logical columns (keys in GROUP BY order, then
+	// aggregates).
+	outSchema := op.Schema()
+	have := make([]logical.Column, outSchema.NumFields())
+	for i, f := range outSchema.Fields() {
+		t, err := types.FromField(f)
+		if err != nil {
+			return nil, err
+		}
+		p.hidden--
+		have[i] = logical.Column{ID: p.hidden, Name: f.Name, Type: t, Nullable: true}
+	}
+	ref := func(c logical.Column) logical.Expr { return &logical.ColumnRef{ID: c.ID, Name: c.Name, T: c.Type} }
+	var outExprs []logical.Expr
+	base := 0
+	if win != nil {
+		base = 2
+	}
+	pi := 0
+	for i := range n.GroupBy {
+		switch kinds[i] {
+		case startKey:
+			outExprs = append(outExprs, ref(have[0]))
+		case endKey:
+			outExprs = append(outExprs, ref(have[1]))
+		default:
+			outExprs = append(outExprs, ref(have[base+pi]))
+			pi++
+		}
+	}
+	for i := range n.Aggs {
+		outExprs = append(outExprs, ref(have[base+len(plain)+i]))
+	}
+	outCols := append([]logical.Column{}, n.Schema()...)
+	if spec.Emit == window.Changes {
+		outExprs = append(outExprs, ref(have[len(have)-1]))
+		outCols = append(outCols, p.opCol())
+	}
+	return p.project(ctx, "Project", agg, have, outExprs, outCols)
+}
+
+// colsOf recovers the logical columns of a stage built by withComputed
+// from its schema (ids are irrelevant to the window operator).
+func colsOf(st *operators.Stage, p *Planner) []logical.Column {
+	s := StageSchema(st)
+	cols := make([]logical.Column, s.NumFields())
+	for i, f := range s.Fields() {
+		t, _ := types.FromField(f)
+		cols[i] = logical.Column{Name: f.Name, Type: t}
+	}
+	return cols
+}
+
+// truncUnits are the DATE_TRUNC units of fixed length, in µs.
+var truncUnits = map[string]int64{
+	"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000,
+	"hour": 3_600_000_000, "day": 86_400_000_000,
+}
+
+// truncWindow recognizes DATE_TRUNC('unit', ts) and date_bin(size, ts)
+// over an event-time column as a tumbling window's start.
+func truncWindow(e logical.Expr, times map[logical.ColumnID]bool) (logical.Window, bool) {
+	c, ok := e.(*logical.Call)
+	if !ok || len(c.Args) != 2 {
+		return logical.Window{}, false
+	}
+	ref, ok := c.Args[1].(*logical.ColumnRef)
+	if !ok || !times[ref.ID] {
+		return logical.Window{}, false
+	}
+	lit, ok := c.Args[0].(*logical.Literal)
+	if !ok {
+		return logical.Window{}, false
+	}
+	var size int64
+	switch c.Func {
+	case "date_trunc":
+		s, _ := lit.Value.(string)
+		size = truncUnits[s]
+	case "date_bin":
+		if iv, ok := lit.Value.(types.IntervalValue); ok && iv.Months == 0 {
+			size = int64(iv.Days)*86_400_000_000 + iv.Micros
+		}
+	}
+	if size <= 0 {
+		return logical.Window{}, false
+	}
+	return logical.Window{Kind: logical.TumbleWindow, Size: size, Time: ref}, true
+}
+
+// eventTimes lists the columns of n's output that carry a stream's event
+// time unchanged.
+func eventTimes(n logical.Node) map[logical.ColumnID]bool {
+	out := map[logical.ColumnID]bool{}
+	switch n := n.(type) {
+	case *logical.Scan:
+		if st, ok := n.Table.(interface{ TimeColumn() int }); ok {
+			for i, o := range n.Ordinals {
+				if o == st.TimeColumn() {
+					out[n.Cols[i].ID] = true
+				}
+			}
+		}
+	case *logical.Project:
+		in := eventTimes(n.Input)
+		for i, e := range n.Exprs {
+			if r, ok := e.(*logical.ColumnRef); ok && in[r.ID] {
+				out[n.Cols[i].ID] = true
+			}
+		}
+	case *logical.Aggregate:
+		// A window's start (or end) is the event time of its result rows.
+		times := eventTimes(n.Input)
+		for i, g := range n.GroupBy {
+			if _, _, ok := logical.AsWindow(g); ok {
+				out[n.GroupCols[i].ID] = true
+			} else if _, ok := truncWindow(g, times); ok {
+				out[n.GroupCols[i].ID] = true
+			}
+		}
+	default:
+		for _, c := range n.Children() {
+			for id := range eventTimes(c) {
+				out[id] = true
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package transforms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors/file"
+	"github.com/streamsql/streamsql/exec"
+)
+
+// Config says where a transform reads and writes.
+type Config struct {
+	// Input is a JSONL file, directory or glob, or "-" for Stdin. Empty
+	// when the script declares its own tables.
+	Input string
+	// Output is a JSONL file or "-" for Stdout. A file is written
+	// exactly once per checkpoint: a resumed run truncates what the
+	// crashed one wrote after its last checkpoint.
+	Output string
+	// DeadLetter is a JSONL file or "-" (Stderr is not used) receiving
+	// malformed input lines and late events with the reason; empty: a
+	// malformed line fails the job and late events are only counted.
+	DeadLetter string
+	// StateDir holds checkpoints; empty runs without (and cannot resume).
+	StateDir string
+	// Follow keeps reading a growing input file (never ends).
+	Follow bool
+	// Options override the transform's header.
+	Options Options
+	Stdin   io.Reader
+	Stdout  io.Writer
+	// Engine runs the job; nil makes one.
+	Engine *streamsql.Engine
+}
+
+// Result is what a finished run reports.
+type Result struct {
+	Metrics      exec.Metrics
+	DeadLettered int64
+}
+
+// Run runs t until its input ends (a bounded file or stdin) or ctx is
+// cancelled.
+func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) {
+	opts := t.Options.Merge(cfg.Options)
+	eng := cfg.Engine
+	if eng == nil {
+		eng = streamsql.New()
+		defer eng.Close()
+	}
+	jo := streamsql.JobOptions{
+		StateDir: cfg.StateDir, CheckpointInterval: opts.CheckpointInterval, MaxStateBytes: opts.MaxStateBytes,
+		Parallelism: opts.Parallelism, AllowedLateness: opts.AllowedLateness, DedupTTL: opts.DedupTTL,
+	}
+	if jo.CheckpointInterval == 0 && cfg.StateDir == "" {
+		jo.CheckpointInterval = -1
+	}
+	if cfg.Input != "" {
+		in, err := openInput(cfg, opts)
+		if err != nil {
+			return res, err
+		}
+		jo.Input = in
+	} else if strings.Contains(t.SQL, streamsql.InputTable) {
+		return res, fmt.Errorf("running %s: it reads FROM %s but no --input was given", t.Path, streamsql.InputTable)
+	}
+	if cfg.Output != "" {
+		if cfg.Output == "-" {
+			jo.Output = file.NewWriterSink(cfg.Stdout)
+		} else {
+			jo.Output = file.NewJSONLSink(cfg.Output)
+		}
+	}
+	var dl *file.DeadLetterWriter
+	if cfg.DeadLetter != "" {
+		if cfg.DeadLetter == "-" {
+			dl = file.NewDeadLetterWriterTo(cfg.Stdout)
+		} else if dl, err = file.NewDeadLetterWriter(cfg.DeadLetter); err != nil {
+			return res, err
+		}
+		jo.DeadLetter = dl
+		defer func() {
+			err = errors.Join(err, dl.Close())
+			res.DeadLettered = dl.Count()
+		}()
+	}
+	job, err := eng.StartJob(ctx, t.SQL, jo)
+	if err != nil {
+		return res, err
+	}
+	err = job.Run(ctx)
+	res.Metrics = job.Metrics()
+	return res, errors.Join(err, job.Close())
+}
+
+// openInput opens --input as the __input__ stream.
+func openInput(cfg Config, opts Options) (catalog.Table, error) {
+	var t catalog.Table
+	var err error
+	if cfg.Input == "-" {
+		if cfg.Stdin == nil {
+			return nil, fmt.Errorf("opening input: no standard input")
+		}
+		t, err = file.NewStdinTable(cfg.Stdin, nil, file.Options{})
+	} else {
+		path := strings.TrimPrefix(cfg.Input, "file://")
+		t, err = file.Open(path, file.Options{Format: file.FormatJSONL, Follow: cfg.Follow})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening input: %w", err)
+	}
+	st, err := catalog.NewStreamTable(t, catalog.EventTime{
+		Column: opts.EventTime, Delay: opts.WatermarkDelay.Microseconds(), IdleTimeout: opts.IdleTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening input: %w", err)
+	}
+	return st, nil
+}
