@@ -2,12 +2,16 @@ package sqltest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/transforms"
 )
 
 var sqlBlock = regexp.MustCompile("(?s)```sql\n(.*?)```")
@@ -47,5 +51,35 @@ func TestReadmeExamples(t *testing.T) {
 		}
 		db.Close()
 		mem.AssertSize(t, 0)
+	}
+}
+
+var streamBlock = regexp.MustCompile("(?s)```sql stream\n(.*?)```")
+
+// TestReadmeStreamExamples runs every ```sql stream block of README.md as
+// a transform over the sample events: each must emit rows.
+func TestReadmeStreamExamples(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := streamBlock.FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README has no sql stream block")
+	}
+	for i, b := range blocks {
+		tr, err := transforms.Parse(fmt.Sprintf("README block %d", i+1), b[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out.jsonl")
+		res, err := transforms.Run(context.Background(), tr, transforms.Config{Input: "../transforms/examples/events.jsonl", Output: out})
+		if err != nil {
+			t.Errorf("README stream block %d: %v\n%s", i+1, err, b[1])
+			continue
+		}
+		if res.Metrics.EventsOut == 0 {
+			t.Errorf("README stream block %d emitted no rows:\n%s", i+1, b[1])
+		}
 	}
 }

@@ -30,6 +30,9 @@ type Config struct {
 	StateDir string
 	// Follow keeps reading a growing input file (never ends).
 	Follow bool
+	// Tables registers bounded files (JSONL, CSV, Parquet) by name, for
+	// lookup joins: NAME → PATH.
+	Tables map[string]string
 	// Options override the transform's header.
 	Options Options
 	Stdin   io.Reader
@@ -52,6 +55,11 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 	if eng == nil {
 		eng = streamsql.New()
 		defer eng.Close()
+	}
+	for name, path := range cfg.Tables {
+		if err := eng.RegisterFile(name, path, file.Options{}); err != nil {
+			return res, err
+		}
 	}
 	jo := streamsql.JobOptions{
 		StateDir: cfg.StateDir, CheckpointInterval: opts.CheckpointInterval, MaxStateBytes: opts.MaxStateBytes,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(on.str("allowed-lateness"), "allowed-lateness", "keep windows open this long after the watermark passes them")
 	fs.Var(on.str("dedup-ttl"), "dedup-ttl", "how long SELECT DISTINCT over a stream remembers a row")
 	fs.Var(on.str("parallelism"), "parallelism", "key-partitioned instances of aggregates, joins and dedups (default 1)")
+	var tables listFlag
+	fs.Var(&tables, "table", "register a bounded file for lookup joins: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
 	metrics := fs.Bool("metrics", false, "print the job's metrics to stderr at the end")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -48,6 +51,16 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if cfg.Input == "-" && cfg.Output == "-" && cfg.DeadLetter == "-" {
 		return usagef("--output and --dead-letter cannot both be stdout")
+	}
+	for _, tb := range tables {
+		name, path, ok := strings.Cut(tb, "=")
+		if !ok || name == "" || path == "" {
+			return usagef("--table wants NAME=PATH, got %q", tb)
+		}
+		if cfg.Tables == nil {
+			cfg.Tables = map[string]string{}
+		}
+		cfg.Tables[name] = path
 	}
 	t, err := transforms.Load(pos[0])
 	if err != nil {
