@@ -82,10 +82,10 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 	if opts.Input != nil {
 		e.cat.Put(InputTable, opts.Input)
 	}
-	job = &Job{}
+	j := &Job{}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, job.Close())
+			err = errors.Join(err, j.Close())
 			job = nil
 		}
 	}()
@@ -116,7 +116,7 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 			if opts.Output == nil {
 				return nil, fmt.Errorf("starting job: a SELECT statement needs an output (--output)")
 			}
-			if err := e.addPipe(ctx, job, b, opts.Output, st, script, len(queries), opts, ectx); err != nil {
+			if err := e.addPipe(ctx, j, b, opts.Output, st, script, len(queries), opts, ectx); err != nil {
 				return nil, err
 			}
 		case *bind.Insert:
@@ -128,17 +128,17 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 			if !ok {
 				return nil, fmt.Errorf("starting job: table %s cannot be written by a streaming INSERT", strings.Join(b.Table, "."))
 			}
-			if err := e.addPipe(ctx, job, b.Query, sink, st, script, len(queries), opts, ectx); err != nil {
+			if err := e.addPipe(ctx, j, b.Query, sink, st, script, len(queries), opts, ectx); err != nil {
 				return nil, err
 			}
 		default:
 			return nil, fmt.Errorf("starting job: %T is not allowed in a transform (only CREATE TABLE, CREATE VIEW, SELECT and INSERT INTO)", b)
 		}
 	}
-	if len(job.pipes) == 0 {
+	if len(j.pipes) == 0 {
 		return nil, fmt.Errorf("starting job: the script has no SELECT or INSERT INTO statement")
 	}
-	return job, nil
+	return j, nil
 }
 
 // unwrapTable returns the table under a StreamTable.

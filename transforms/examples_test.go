@@ -112,7 +112,13 @@ func TestExamplesGolden(t *testing.T) {
 	for _, path := range names {
 		name := strings.TrimSuffix(filepath.Base(path), ".sql")
 		t.Run(name, func(t *testing.T) {
-			got := strings.Join(runExample(t, name, transforms.Config{}), "\n") + "\n"
+			lines := runExample(t, name, transforms.Config{})
+			// Two inputs are read concurrently, so a join's rows come in
+			// the order the inputs interleave: compare those as sets.
+			if sql, _ := os.ReadFile(path); strings.Count(string(sql), "__input__") > 1 {
+				sort.Strings(lines)
+			}
+			got := strings.Join(lines, "\n") + "\n"
 			want := filepath.Join("examples", "expected", name+".jsonl")
 			if *rewrite {
 				if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {

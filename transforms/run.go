@@ -7,10 +7,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors/file"
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // Config says where a transform reads and writes.
@@ -110,14 +113,19 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 func openInput(cfg Config, opts Options) (catalog.Table, error) {
 	var t catalog.Table
 	var err error
+	fo := file.Options{Format: file.FormatJSONL, Follow: cfg.Follow}
+	if opts.EventTime != "" {
+		// A stray value in the sample must not turn the event time into
+		// text: such a line is malformed (dead-lettered) instead.
+		fo.Types = map[string]arrow.DataType{opts.EventTime: types.TimestampType.ArrowType()}
+	}
 	if cfg.Input == "-" {
 		if cfg.Stdin == nil {
 			return nil, fmt.Errorf("opening input: no standard input")
 		}
-		t, err = file.NewStdinTable(cfg.Stdin, nil, file.Options{})
+		t, err = file.NewStdinTable(cfg.Stdin, nil, fo)
 	} else {
-		path := strings.TrimPrefix(cfg.Input, "file://")
-		t, err = file.Open(path, file.Options{Format: file.FormatJSONL, Follow: cfg.Follow})
+		t, err = file.Open(strings.TrimPrefix(cfg.Input, "file://"), fo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening input: %w", err)

@@ -71,6 +71,11 @@ type Options struct {
 	Schema *arrow.Schema
 	// SampleRows is how many records are sampled for inference (default 1000).
 	SampleRows int
+	// Types forces the type of the named columns of an inferred schema, so
+	// that a stray value in the sample does not change a column's type
+	// (the event-time column is TIMESTAMP): a value that does not fit makes
+	// its record malformed instead.
+	Types map[string]arrow.DataType
 	// Follow makes streams (OpenStream) treat the end of a file as the
 	// end of the data so far: they wait for appended lines instead of
 	// ending (JSONL only; batch scans still stop at the end).
@@ -126,10 +131,27 @@ func Open(path string, opts Options) (*Table, error) {
 	default:
 		t.schema, err = parquetSchema(files[0])
 	}
+	if err == nil && opts.Schema == nil {
+		t.schema = forceTypes(t.schema, opts.Types)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return t, nil
+}
+
+// forceTypes replaces the types of the named fields of s.
+func forceTypes(s *arrow.Schema, types map[string]arrow.DataType) *arrow.Schema {
+	if len(types) == 0 {
+		return s
+	}
+	fields := s.Fields()
+	for i, f := range fields {
+		if dt, ok := types[f.Name]; ok {
+			fields[i] = arrow.Field{Name: f.Name, Type: dt, Nullable: true}
+		}
+	}
+	return arrow.NewSchema(fields, nil)
 }
 
 // Schema returns the table schema in native Arrow forms; all fields are

@@ -107,6 +107,9 @@ func NewStdinTable(r io.Reader, schema *arrow.Schema, opts Options) (*StdinTable
 		var head []byte
 		t.schema, head, err = inferReader(r, sample)
 		st.src = io.MultiReader(bytes.NewReader(head), r)
+		if err == nil {
+			t.schema = forceTypes(t.schema, opts.Types)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening stdin: %w", err)
