@@ -77,8 +77,6 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 			return res, err
 		}
 		jo.Input = in
-	} else if strings.Contains(t.SQL, streamsql.InputTable) {
-		return res, fmt.Errorf("running %s: it reads FROM %s but no --input was given", t.Path, streamsql.InputTable)
 	}
 	if cfg.Output != "" {
 		if cfg.Output == "-" {
@@ -102,6 +100,9 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 	}
 	job, err := eng.StartJob(ctx, t.SQL, jo)
 	if err != nil {
+		if jo.Input == nil && strings.Contains(err.Error(), `table "`+streamsql.InputTable+`" does not exist`) {
+			err = fmt.Errorf("%w\n(%s is the stream given by --input)", err, streamsql.InputTable)
+		}
 		return res, err
 	}
 	err = job.Run(ctx)

@@ -437,7 +437,8 @@ func init() {
 }
 
 // factory builds a table from CREATE TABLE options: path (required), format,
-// on_error, sample_rows and follow. Other keys are ignored.
+// on_error, sample_rows, follow and type (source, the default, or sink: a
+// JSONL file that streaming INSERTs write). Other keys are ignored.
 func factory(options map[string]string, schema *arrow.Schema) (catalog.Table, error) {
 	path := options["path"]
 	if path == "" {
@@ -460,6 +461,16 @@ func factory(options map[string]string, schema *arrow.Schema) (catalog.Table, er
 	}
 	if schema != nil && schema.NumFields() == 0 {
 		opts.Schema = nil
+	}
+	switch strings.ToLower(options["type"]) {
+	case "", "source":
+	case "sink":
+		if f := strings.ToLower(opts.Format); f != "" && f != FormatJSONL && f != "ndjson" && f != "json" {
+			return nil, fmt.Errorf("creating file sink: format %q: sinks write jsonl", opts.Format)
+		}
+		return NewSinkTable(path, opts.Schema)
+	default:
+		return nil, fmt.Errorf("creating file table: type %q: want source or sink", options["type"])
 	}
 	t, err := Open(path, opts)
 	if err != nil {
