@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -146,6 +147,75 @@ func BenchmarkSession(b *testing.B) {
 			s := benchAggs(baseSpec(Session, false), nkeys)
 			s.Gap = 30 * second
 			runBench(b, s, 1_000_000, nkeys)
+		})
+	}
+}
+
+// BenchmarkGlobal: an unwindowed COUNT, SUM, AVG per key over 1M events,
+// as a changelog after every batch and throttled to one emission per
+// simulated second (the clock advances 10 ms per batch).
+func BenchmarkGlobal(b *testing.B) {
+	for _, ev := range []int64{0, second} {
+		b.Run(fmt.Sprintf("keys=1000/changes/every=%ds", ev/second), func(b *testing.B) {
+			s := benchAggs(baseSpec(Global, false), 1000)
+			s.Emit, s.EmitEvery = Changes, ev
+			var clock int64
+			s.Now = func() time.Time { clock += 10_000; return time.UnixMicro(clock) }
+			runBench(b, s, 1_000_000, 1000)
+		})
+	}
+}
+
+// BenchmarkAssign: FROM TUMBLE(t, ts, 1 minute) and FROM HOP(t, ts, 10 s,
+// 1 minute) over 1M events.
+func BenchmarkAssign(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		spec AssignSpec
+	}{
+		{"tumble", AssignSpec{Kind: Tumble, Size: minute}},
+		{"hop10s1m", AssignSpec{Kind: Hop, Slide: 10 * second, Size: minute}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(b, 0)
+			batches, _ := benchEvents(b, mem, 1_000_000, 1000)
+			defer func() {
+				for _, r := range batches {
+					r.Release()
+				}
+			}()
+			spec := tc.spec
+			spec.TimeCol, spec.Input = colTS, testSchema
+			ctx := context.Background()
+			rows := 0
+			emit := func(r arrow.RecordBatch) error {
+				rows += int(r.NumRows())
+				r.Release()
+				return nil
+			}
+			b.ResetTimer()
+			for it := 0; it < b.N; it++ {
+				op, err := NewAssign(spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := op.Open(ctx, mem); err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range batches {
+					if err := op.ProcessBatch(ctx, 0, r, emit); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := op.EndOfInput(ctx, 0, emit); err != nil {
+					b.Fatal(err)
+				}
+				op.Close()
+			}
+			b.StopTimer()
+			b.ReportMetric(1e6*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 		})
 	}
 }

@@ -221,12 +221,12 @@ func (a *Aggregate) windowChanges(out *outBuf) error {
 				prev[i] = []int64{r}
 			}
 		}
-		first, err := a.changeRows(cols, prev, out)
+		ids, err := a.changeRows(cols, prev, out)
 		if err != nil {
 			return err
 		}
 		for i, g := range idx {
-			s.rec[g] = first + int64(i)
+			s.rec[g] = ids[i]
 		}
 	}
 	return nil
@@ -234,19 +234,21 @@ func (a *Aggregate) windowChanges(out *outBuf) error {
 
 // changeRows emits, for each row i of cols (owned), deletes of the
 // records prev[i] then an insert of row i, stores the inserted rows as new
-// records, drops the retracted ones, and returns the first new id.
-func (a *Aggregate) changeRows(cols []arrow.Array, prev [][]int64, out *outBuf) (int64, error) {
+// records, drops the retracted ones, and returns each row's record id.
+// Throttled, a row equal to its one previous record is a net non-change:
+// it emits nothing and keeps that record's id.
+func (a *Aggregate) changeRows(cols []arrow.Array, prev [][]int64, out *outBuf) ([]int64, error) {
 	defer operators.ReleaseAll(cols)
 	var flat []int64
 	for _, p := range prev {
 		flat = append(flat, p...)
 	}
 	n := cols[0].Len()
-	var rows []arrow.Array
+	ids := make([]int64, n)
 	ops := array.NewStringBuilder(a.mem)
 	defer ops.Release()
 	if len(flat) == 0 {
-		rows = make([]arrow.Array, len(cols))
+		rows := make([]arrow.Array, len(cols), len(cols)+1)
 		for i, c := range cols {
 			c.Retain()
 			rows[i] = c
@@ -254,33 +256,62 @@ func (a *Aggregate) changeRows(cols []arrow.Array, prev [][]int64, out *outBuf) 
 		for i := 0; i < n; i++ {
 			ops.Append(operators.OpInsert)
 		}
-	} else {
-		old, err := a.recs.gather(a.rowTypes(), flat)
-		if err != nil {
-			return 0, err
+		first := a.recs.add(cols)
+		for i := range ids {
+			ids[i] = first + int64(i)
 		}
-		srcs := [][]arrow.Array{old, cols}
-		var refs []srcRow
-		p := int32(0)
+		return ids, out.add(append(rows, ops.NewArray()))
+	}
+	old, err := a.recs.gather(a.rowTypes(), flat)
+	if err != nil {
+		return nil, err
+	}
+	defer operators.ReleaseAll(old)
+	var same []bool
+	if a.spec.EmitEvery > 0 {
+		same = make([]bool, n)
+		p := 0
 		for i := 0; i < n; i++ {
-			for range prev[i] {
-				refs = append(refs, srcRow{src: 0, row: p})
-				ops.Append(operators.OpDelete)
-				p++
-			}
-			refs = append(refs, srcRow{src: 1, row: int32(i)})
-			ops.Append(operators.OpInsert)
-		}
-		rows, err = gatherRows(a.mem, a.rowTypes(), srcs, refs)
-		operators.ReleaseAll(old)
-		if err != nil {
-			return 0, err
+			same[i] = len(prev[i]) == 1 && rowEqual(old, p, cols, i)
+			p += len(prev[i])
 		}
 	}
-	rows = append(rows, ops.NewArray())
+	var refs []srcRow
+	p := int32(0)
+	for i := 0; i < n; i++ {
+		if same != nil && same[i] {
+			p++
+			continue
+		}
+		for range prev[i] {
+			refs = append(refs, srcRow{src: 0, row: p})
+			ops.Append(operators.OpDelete)
+			p++
+		}
+		refs = append(refs, srcRow{src: 1, row: int32(i)})
+		ops.Append(operators.OpInsert)
+	}
+	if len(refs) == 0 {
+		for i := range ids {
+			ids[i] = prev[i][0]
+		}
+		return ids, nil
+	}
+	rows, err := gatherRows(a.mem, a.rowTypes(), [][]arrow.Array{old, cols}, refs)
+	if err != nil {
+		return nil, err
+	}
 	first := a.recs.add(cols)
-	for _, id := range flat {
-		a.recs.drop(id)
+	for i := range ids {
+		if same != nil && same[i] {
+			ids[i] = prev[i][0]
+			a.recs.drop(first + int64(i)) // never emitted
+			continue
+		}
+		ids[i] = first + int64(i)
+		for _, id := range prev[i] {
+			a.recs.drop(id)
+		}
 	}
-	return first, out.add(rows)
+	return ids, out.add(append(rows, ops.NewArray()))
 }

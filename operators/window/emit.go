@@ -16,14 +16,37 @@ import (
 
 // OnWatermark closes the windows that watermark wm makes final (end +
 // AllowedLateness <= wm): with OnWindowClose it emits their rows; in every
-// mode it frees their state. A watermark not above the last one does
-// nothing.
+// mode it frees their state. Under throttled EMIT CHANGES it first emits
+// the pending changes if the interval has passed or a window holding some
+// closes. A watermark not above the last one closes nothing.
 func (a *Aggregate) OnWatermark(ctx context.Context, wm int64, emit operators.Emit) error {
 	if !a.opened || a.closed {
 		return fmt.Errorf("advancing window aggregate watermark: operator not open")
 	}
 	if wm <= a.wm {
+		if a.changes {
+			return a.maybeEmitChanges(ctx, emit)
+		}
 		return nil
+	}
+	if wm == operators.WatermarkEnd {
+		if err := a.ensureGlobalRow(); err != nil {
+			return fmt.Errorf("closing windows at watermark %s: %w", fmtTime(wm), err)
+		}
+	}
+	if a.changes && a.pending {
+		closing, err := a.pendingCloses(wm)
+		if err != nil {
+			return fmt.Errorf("closing windows at watermark %s: %w", fmtTime(wm), err)
+		}
+		if closing {
+			err = a.flushChanges(ctx, emit)
+		} else {
+			err = a.maybeEmitChanges(ctx, emit)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	prev := a.wm
 	a.wm = wm
@@ -47,7 +70,8 @@ func (a *Aggregate) OnWatermark(ctx context.Context, wm int64, emit operators.Em
 	return out.flush(true)
 }
 
-// EndOfInput closes every window, as OnWatermark(operators.WatermarkEnd).
+// EndOfInput closes every window, as OnWatermark(operators.WatermarkEnd);
+// after that call it emits nothing more.
 func (a *Aggregate) EndOfInput(ctx context.Context, input int, emit operators.Emit) error {
 	if input != 0 {
 		return fmt.Errorf("ending window aggregate input: no input %d", input)
@@ -89,7 +113,9 @@ func (a *Aggregate) closeWindows(wm int64, out *outBuf) error {
 // whole-window slice.
 func (a *Aggregate) sliceResult(s *slice) ([]arrow.Array, error) {
 	cols := make([]arrow.Array, 0, a.out.NumFields())
-	cols = append(cols, tsConst(a.mem, s.start, s.n), tsConst(a.mem, addSat(s.start, a.windowLen()), s.n))
+	if a.bounds {
+		cols = append(cols, tsConst(a.mem, s.start, s.n), tsConst(a.mem, addSat(s.start, a.windowLen()), s.n))
+	}
 	keys, err := s.keyArrays()
 	if err != nil {
 		operators.ReleaseAll(cols)
@@ -376,97 +402,4 @@ func concat(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array) (arrow
 		return nil, fmt.Errorf("concatenating window rows: %w", err)
 	}
 	return c, nil
-}
-
-// outBuf gathers output columns and emits them in batches of up to
-// operators.BatchSize rows.
-type outBuf struct {
-	ctx     context.Context
-	mem     memory.Allocator
-	schema  *arrow.Schema
-	emit    operators.Emit
-	parts   [][]arrow.Array
-	rows    int
-	emitErr bool // the last error came from emit
-}
-
-// add takes cols (owned), one array per output column (with _op under
-// changes).
-func (o *outBuf) add(cols []arrow.Array) error {
-	if len(cols) != o.schema.NumFields() {
-		operators.ReleaseAll(cols)
-		return fmt.Errorf("emitting window rows: built %d columns, schema has %d", len(cols), o.schema.NumFields())
-	}
-	n := cols[0].Len()
-	if n == 0 {
-		operators.ReleaseAll(cols)
-		return nil
-	}
-	o.parts = append(o.parts, cols)
-	o.rows += n
-	if o.rows >= operators.BatchSize {
-		return o.flush(false)
-	}
-	return nil
-}
-
-// flush emits the gathered rows; unless all, a last part shorter than
-// BatchSize stays buffered.
-func (o *outBuf) flush(all bool) error {
-	if len(o.parts) == 0 {
-		return nil
-	}
-	var cols []arrow.Array
-	if len(o.parts) == 1 {
-		cols = o.parts[0]
-	} else {
-		cols = make([]arrow.Array, o.schema.NumFields())
-		for i := range cols {
-			parts := make([]arrow.Array, len(o.parts))
-			for p, pc := range o.parts {
-				parts[p] = pc[i]
-			}
-			c, err := concat(o.mem, o.schema.Field(i).Type, parts)
-			if err != nil {
-				operators.ReleaseAll(cols)
-				return err
-			}
-			cols[i] = c
-		}
-		for _, p := range o.parts {
-			operators.ReleaseAll(p)
-		}
-	}
-	o.parts, o.rows = nil, 0
-	defer operators.ReleaseAll(cols)
-	n := cols[0].Len()
-	for lo := 0; lo < n; lo += operators.BatchSize {
-		hi := min(lo+operators.BatchSize, n)
-		part := make([]arrow.Array, len(cols))
-		for i, c := range cols {
-			part[i] = array.NewSlice(c, int64(lo), int64(hi))
-		}
-		if hi-lo < operators.BatchSize && !all {
-			o.parts, o.rows = [][]arrow.Array{part}, hi-lo
-			return nil
-		}
-		if err := o.ctx.Err(); err != nil {
-			operators.ReleaseAll(part)
-			return fmt.Errorf("emitting window rows: %w", err)
-		}
-		rec := array.NewRecordBatch(o.schema, part, int64(hi-lo))
-		operators.ReleaseAll(part)
-		if err := o.emit(rec); err != nil {
-			o.emitErr = true
-			return err
-		}
-	}
-	return nil
-}
-
-func (o *outBuf) release() {
-	for _, p := range o.parts {
-		operators.ReleaseAll(p)
-	}
-	o.parts, o.rows = nil, 0
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -70,11 +71,13 @@ func mkBatch(mem memory.Allocator, evs []ev) arrow.RecordBatch {
 }
 
 // Script steps: []ev is a batch, wm a watermark, end the end of input,
-// snap a snapshot and restore into a new operator.
+// snap a snapshot and restore into a new operator, tick an advance of the
+// processing-time clock (µs).
 type (
 	wm   int64
 	end  struct{}
 	snap struct{}
+	tick int64
 )
 
 func baseSpec(kind Kind, keyed bool) Spec {
@@ -121,12 +124,13 @@ func value(a arrow.Array, i int) string {
 }
 
 type harness struct {
-	t    testing.TB
-	mem  memory.Allocator
-	spec Spec
-	op   *Aggregate
-	out  []string
-	late []string
+	t     testing.TB
+	mem   memory.Allocator
+	spec  Spec
+	op    *Aggregate
+	out   []string
+	late  []string
+	clock int64 // processing time in µs, the operator's Spec.Now
 }
 
 func newHarness(t testing.TB, mem memory.Allocator, spec Spec) *harness {
@@ -138,6 +142,7 @@ func newHarness(t testing.TB, mem memory.Allocator, spec Spec) *harness {
 		}
 		return nil
 	}
+	spec.Now = func() time.Time { return time.UnixMicro(h.clock) }
 	h.spec = spec
 	h.op = h.open()
 	return h
@@ -194,6 +199,8 @@ func (h *harness) run(steps ...any) []string {
 			h.out = append(h.out, "@end")
 		case snap:
 			h.restart()
+		case tick:
+			h.clock += int64(s)
 		default:
 			h.t.Fatalf("unknown step %T", s)
 		}

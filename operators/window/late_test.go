@@ -114,3 +114,22 @@ func withDistinctAggs(s Spec) Spec {
 	}
 	return s
 }
+
+// TestAllLate: a batch whose rows all belong to closed windows is counted
+// and dead-lettered, and leaves no state and no output behind.
+func TestAllLate(t *testing.T) {
+	steps := []any{[]ev{e(25, "a", 1)}, wm(30), []ev{e(1, "a", 1), e(12, "b", 2), e(3, "a", 4)}, end{}}
+	late := []string{"1 late event", "12 late event", "3 late event"}
+	cases := []scriptCase{
+		{name: "tumble", spec: tumble(10, true), want: []string{"20 30 a 1 1", "@wm 30", "@end"}},
+		{name: "hop", spec: hop(5, 10, true), want: []string{"20 30 a 1 1", "@wm 30", "25 35 a 1 1", "@end"}},
+		{name: "session", spec: sessionSpec(5, true), want: []string{"25 30 a 1 1", "@wm 30", "@end"}},
+		{name: "tumble changes", spec: withEmit(tumble(10, true), Changes), want: []string{"20 30 a 1 1 +", "@wm 30", "@end"}},
+		{name: "hop changes", spec: withEmit(hop(5, 10, true), Changes), want: []string{"20 30 a 1 1 +", "25 35 a 1 1 +", "@wm 30", "@end"}},
+		{name: "session changes", spec: withEmit(sessionSpec(5, true), Changes), want: []string{"25 30 a 1 1 +", "@wm 30", "@end"}},
+	}
+	for i := range cases {
+		cases[i].steps, cases[i].late, cases[i].stats = steps, late, &Stats{LateRows: 3}
+	}
+	runCases(t, cases)
+}

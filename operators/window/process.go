@@ -21,7 +21,8 @@ type run struct {
 
 // ProcessBatch folds b (borrowed) into the windows it belongs to. Late
 // rows are dropped, counted and passed to Spec.LateSink. With EMIT CHANGES
-// it emits the changed results.
+// it emits the changed results (with EmitEvery, once the interval has
+// passed).
 func (a *Aggregate) ProcessBatch(ctx context.Context, input int, b arrow.RecordBatch, emit operators.Emit) error {
 	if input != 0 {
 		return fmt.Errorf("processing window aggregate batch: no input %d", input)
@@ -32,37 +33,54 @@ func (a *Aggregate) ProcessBatch(ctx context.Context, input int, b arrow.RecordB
 	if int(b.NumCols()) != a.spec.Input.NumFields() {
 		return fmt.Errorf("processing window aggregate batch: got %d columns, want %d", b.NumCols(), a.spec.Input.NumFields())
 	}
+	if err := a.foldBatch(b); err != nil {
+		return err
+	}
+	if a.changes {
+		return a.maybeEmitChanges(ctx, emit)
+	}
+	return nil
+}
+
+// foldBatch folds the on-time rows of b into their windows.
+func (a *Aggregate) foldBatch(b arrow.RecordBatch) error {
 	n := int(b.NumRows())
 	if n == 0 {
 		return nil
-	}
-	tcol, ok := b.Column(a.spec.TimeCol).(*array.Timestamp)
-	if !ok {
-		return fmt.Errorf("processing window aggregate batch: time column is %s, want TIMESTAMP", b.Column(a.spec.TimeCol).DataType())
 	}
 	a.cur = b
 	defer func() { a.cur = nil }()
 	o := origin{base: a.seq}
 	a.seq += int64(n)
-	a.times = extendTo(a.times, n)
-	times := a.times
-	for i, t := range tcol.TimestampValues()[:n] {
-		times[i] = int64(t)
-	}
 	cols := make([]arrow.Array, len(a.proj))
 	for i, c := range a.proj {
 		cols[i] = b.Column(c)
 	}
 	pb := array.NewRecordBatch(a.projSchema, cols, int64(n))
 	defer pb.Release()
-
-	kept, keep, err := a.dropLate(b, tcol, times)
+	if a.spec.Kind == Global {
+		if a.wm == operators.WatermarkEnd {
+			// The global window has closed: nothing can count these rows.
+			return a.sinkLate(b, allRows(n), "late event: after the final watermark")
+		}
+		return a.foldInto(0, pb, nil, o)
+	}
+	tcol, ok := b.Column(a.spec.TimeCol).(*array.Timestamp)
+	if !ok {
+		return fmt.Errorf("processing window aggregate batch: time column is %s, want TIMESTAMP", b.Column(a.spec.TimeCol).DataType())
+	}
+	a.times = extendTo(a.times, n)
+	times := a.times
+	for i, t := range tcol.TimestampValues()[:n] {
+		times[i] = int64(t)
+	}
+	kept, keep, all, err := a.dropLate(b, tcol, times)
 	if err != nil {
 		return err
 	}
-	if keep != nil {
+	if !all {
 		if len(keep) == 0 {
-			return nil
+			return nil // every row was late: counted and dead-lettered
 		}
 		pb, err = operators.TakeBatch(a.mem, pb, keep, nil)
 		if err != nil {
@@ -72,13 +90,15 @@ func (a *Aggregate) ProcessBatch(ctx context.Context, input int, b arrow.RecordB
 		times = kept
 		o.idx = keep
 	}
-	if err := a.assign(pb, times, o); err != nil {
-		return err
+	return a.assign(pb, times, o)
+}
+
+func allRows(n int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
 	}
-	if a.changes {
-		return a.emitChanges(ctx, emit)
-	}
-	return nil
+	return idx
 }
 
 // lastEnd is the end of the last window a row at t belongs to (for
@@ -93,20 +113,21 @@ func (a *Aggregate) lastEnd(t int64) int64 {
 	return addSat(floorTo(t, a.spec.Size), a.spec.Size)
 }
 
-// dropLate removes late rows and rows without an event time. It returns
-// nil, nil when it kept every row, else the kept rows' times and indexes.
-func (a *Aggregate) dropLate(b arrow.RecordBatch, tcol *array.Timestamp, times []int64) ([]int64, []int32, error) {
+// dropLate removes late rows and rows without an event time. It reports
+// all when it kept every row, else returns the kept rows' times and
+// indexes (empty when every row was dropped).
+func (a *Aggregate) dropLate(b arrow.RecordBatch, tcol *array.Timestamp, times []int64) (kept []int64, keep []int32, all bool, err error) {
 	nulls := tcol.NullN() > 0
 	if !nulls {
 		if a.wm == math.MinInt64 {
-			return nil, nil, nil
+			return nil, nil, true, nil
 		}
 		lo := times[0]
 		for _, t := range times {
 			lo = min(lo, t)
 		}
 		if !a.closedAt(a.lastEnd(lo), a.wm) {
-			return nil, nil, nil
+			return nil, nil, true, nil
 		}
 	}
 	a.lateIx, a.keepIx = a.lateIx[:0], a.keepIx[:0]
@@ -122,20 +143,20 @@ func (a *Aggregate) dropLate(b arrow.RecordBatch, tcol *array.Timestamp, times [
 		}
 	}
 	if err := a.sinkLate(b, nullIx, "late event: NULL event time"); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if err := a.sinkLate(b, a.lateIx, a.lateReason()); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if len(a.keepIx) == len(times) {
-		return nil, nil, nil
+		return nil, nil, true, nil
 	}
-	keep := append([]int32(nil), a.keepIx...)
-	kept := make([]int64, len(keep))
+	keep = append([]int32(nil), a.keepIx...)
+	kept = make([]int64, len(keep))
 	for i, r := range keep {
 		kept[i] = times[r]
 	}
-	return kept, keep, nil
+	return kept, keep, false, nil
 }
 
 func (a *Aggregate) lateReason() string {

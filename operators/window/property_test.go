@@ -148,6 +148,12 @@ func TestProperty(t *testing.T) {
 				})
 			}
 		}
+		for seed := int64(1); seed <= 2; seed++ {
+			spec := every(propAggs(specs[name]), 6)
+			t.Run(fmt.Sprintf("%s/changes-every/%d", name, seed), func(t *testing.T) {
+				propRun(t, spec, seed)
+			})
+		}
 	}
 }
 
@@ -180,7 +186,7 @@ func propRun(t *testing.T, spec Spec, seed int64) {
 			maxSeen = max(maxSeen, x.t)
 		}
 		all = append(all, batch...)
-		steps = append(steps, batch)
+		steps = append(steps, batch, tick(rng.Intn(4)))
 		if rng.Intn(3) == 0 {
 			steps = append(steps, wm(maxSeen-delay))
 		}

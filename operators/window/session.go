@@ -171,25 +171,39 @@ func byEnd(sess []*session) {
 	})
 }
 
+// finalSessions lists the open sessions that wm makes final.
+func (a *Aggregate) finalSessions(wm int64) ([]*session, error) {
+	gap := a.spec.Gap
+	// A session is final when last+gap+lateness <= wm: its cells lie in
+	// buckets starting at or before bound.
+	bound := addSat(addSat(wm, -gap), -a.spec.AllowedLateness)
+	if bound == math.MinInt64 {
+		return nil, nil
+	}
+	sess, err := a.sessionPass(floorTo(bound, gap))
+	if err != nil {
+		return nil, err
+	}
+	var fin []*session
+	for _, se := range sess {
+		if !se.cont && a.closedAt(se.end(gap), wm) {
+			fin = append(fin, se)
+		}
+	}
+	return fin, nil
+}
+
 // closeSessions closes the sessions that wm makes final, emitting them
 // unless under changes, and frees the buckets no longer needed.
 func (a *Aggregate) closeSessions(wm int64, out *outBuf) error {
-	gap, lateness := a.spec.Gap, a.spec.AllowedLateness
-	// A session is final when last+gap+lateness <= wm: its cells lie in
-	// buckets starting at or before limit.
-	if bound := addSat(addSat(wm, -gap), -lateness); bound > math.MinInt64 {
-		sess, err := a.sessionPass(floorTo(bound, gap))
-		if err != nil {
-			return err
-		}
-		var fin []*session
-		for _, se := range sess {
-			if !se.cont && a.closedAt(se.end(gap), wm) {
-				fin = append(fin, se)
-			}
-		}
+	gap := a.spec.Gap
+	fin, err := a.finalSessions(wm)
+	if err != nil {
+		return err
+	}
+	if len(fin) > 0 {
 		byEnd(fin)
-		if len(fin) > 0 && !a.changes {
+		if !a.changes {
 			cols, err := a.sessionResults(fin)
 			if err != nil {
 				return err
@@ -414,13 +428,13 @@ func (a *Aggregate) sessionChanges(out *outBuf) error {
 			}
 		}
 	}
-	first, err := a.changeRows(cols, prev, out)
+	ids, err := a.changeRows(cols, prev, out)
 	if err != nil {
 		return err
 	}
 	for i, se := range ch {
 		for _, c := range se.cells {
-			c.s.rec[c.g] = first + int64(i)
+			c.s.rec[c.g] = ids[i]
 		}
 	}
 	return nil

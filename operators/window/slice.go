@@ -276,6 +276,7 @@ func (s *slice) touch(g uint32) {
 	if !s.touched[g] {
 		s.touched[g] = true
 		s.touchList = append(s.touchList, g)
+		s.a.pending = true
 	}
 }
 

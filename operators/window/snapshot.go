@@ -16,15 +16,18 @@ import (
 )
 
 // Snapshot encoding: a header of little-endian int64s (magic, version,
-// the spec's shape, watermark, row count, late count, the start and group
+// the spec's shape, watermark, row count, late count, next record id, the
+// processing time of the last throttled emission, the start and group
 // count of each slice, the first id and live count of each record chunk),
 // then two length-prefixed Arrow IPC streams: one batch per slice (keys,
-// accumulator states and per-group metadata) and, under EMIT CHANGES, one
-// batch per chunk of emitted records.
+// accumulator states and per-group metadata, under EMIT CHANGES including
+// the pending flags) and, under EMIT CHANGES, one batch per chunk of
+// emitted records. EmitEvery is not part of the shape: a snapshot restores
+// under another interval, pending changes included.
 
 const (
 	snapMagic   = 0x314e4957_4c515353 // "SSQLWIN1"
-	snapVersion = 1
+	snapVersion = 2                   // 2: pending flags, last emission time
 )
 
 // maxSnapCount bounds counts read from a snapshot, against corrupt input.
@@ -48,7 +51,7 @@ func (a *Aggregate) sliceSchema() *arrow.Schema {
 			arrow.Field{Name: "done", Type: arrow.FixedWidthTypes.Boolean}, arrow.Field{Name: "late_before", Type: i64})
 	}
 	if a.changes {
-		fs = append(fs, arrow.Field{Name: "rec", Type: i64})
+		fs = append(fs, arrow.Field{Name: "rec", Type: i64}, arrow.Field{Name: "pending", Type: arrow.FixedWidthTypes.Boolean})
 	}
 	return arrow.NewSchema(fs, nil)
 }
@@ -73,7 +76,7 @@ func (a *Aggregate) Snapshot(ctx context.Context, w io.Writer) error {
 func (a *Aggregate) snapshot(ctx context.Context, w io.Writer) error {
 	hdr := []int64{snapMagic, snapVersion}
 	hdr = append(hdr, a.shape()...)
-	hdr = append(hdr, a.wm, a.seq, a.late, a.recs.next, int64(len(a.starts)))
+	hdr = append(hdr, a.wm, a.seq, a.late, a.recs.next, a.lastEmit, int64(len(a.starts)))
 	for _, st := range a.starts {
 		hdr = append(hdr, st, int64(a.slices[st].n))
 	}
@@ -158,7 +161,10 @@ func (a *Aggregate) sliceBatch(ss *arrow.Schema, s *slice) (arrow.RecordBatch, e
 		db.Release()
 	}
 	if a.changes {
-		cols = append(cols, i64(s.rec))
+		pb := array.NewBooleanBuilder(a.mem)
+		pb.AppendValues(s.touched, nil)
+		cols = append(cols, i64(s.rec), pb.NewArray())
+		pb.Release()
 	}
 	for _, c := range cols {
 		if c.Len() != s.n {
@@ -240,14 +246,14 @@ func (a *Aggregate) restore(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("reading header: %w", err)
 	}
 	if h.next() != snapMagic || h.next() != snapVersion {
-		return errors.New("not a window aggregate snapshot of version 1")
+		return fmt.Errorf("not a window aggregate snapshot of version %d", snapVersion)
 	}
 	for i, want := range a.shape() {
 		if got := h.next(); got != want && h.err == nil {
 			return fmt.Errorf("snapshot of another window aggregate: shape field %d is %d, want %d", i, got, want)
 		}
 	}
-	wm, seq, late, next := h.next(), h.next(), h.next(), h.next()
+	wm, seq, late, next, lastEmit := h.next(), h.next(), h.next(), h.next(), h.next()
 	ns := h.count()
 	starts := make([]int64, 0, min(ns, 1<<16))
 	sizes := make([]int, 0, min(ns, 1<<16))
@@ -284,7 +290,7 @@ func (a *Aggregate) restore(ctx context.Context, r io.Reader) error {
 	if i != len(starts) {
 		return fmt.Errorf("read %d slices, header lists %d", i, len(starts))
 	}
-	a.wm, a.seq, a.late, a.recs.next = wm, seq, late, next
+	a.wm, a.seq, a.late, a.recs.next, a.lastEmit = wm, seq, late, next, lastEmit
 	if !a.changes {
 		return nil
 	}
@@ -435,6 +441,15 @@ func (a *Aggregate) restoreSlice(start int64, rec arrow.RecordBatch) error {
 			return err
 		}
 		copy(s.rec, recs)
+		pending, ok := rec.Column(c).(*array.Boolean)
+		if !ok {
+			return errors.New("bad metadata column")
+		}
+		for g := 0; g < n; g++ {
+			if pending.Value(g) {
+				s.touch(uint32(g))
+			}
+		}
 	}
 	return nil
 }

@@ -16,7 +16,8 @@ func snapshotScenarios() []scriptCase {
 	rows1 := []ev{e(1, "a", 1), e(12, "b", 2), e(3, "b", 3), e(5, "a", 4), {t: 7, k: "c", v: 9}}
 	rows2 := []ev{e(9, "a", 5), e(21, "a", 6), e(14, "b", 7), e(2, "c", 2)}
 	rows3 := []ev{e(25, "a", 1), e(19, "c", 3), e(31, "b", 4), e(16, "a", 5)}
-	steps := []any{rows1, wm(4), rows2, wm(11), rows3, wm(20), []ev{e(33, "c", 1)}, end{}}
+	// Ticks drive the throttled specs (EmitEvery 4) and change nothing else.
+	steps := []any{rows1, tick(2), wm(4), rows2, tick(3), wm(11), rows3, []ev{e(17, "b", 2)}, tick(4), wm(20), []ev{e(33, "c", 1)}, end{}}
 	fd := func(s Spec) Spec {
 		s = withDistinctAggs(s)
 		return s
@@ -30,6 +31,12 @@ func snapshotScenarios() []scriptCase {
 				"session":  sessionSpec(6, keyed),
 				"late":     withLateness(tumble(10, keyed), 7),
 				"distinct": fd(hop(5, 10, keyed)),
+				"global":   global(keyed),
+			}
+			if m == Changes {
+				for _, k := range []string{"tumble", "hop", "session", "global"} {
+					specs[k+"-every"] = every(specs[k], 4)
+				}
 			}
 			for name, sp := range specs {
 				cs = append(cs, scriptCase{name: fmt.Sprintf("%s/keyed=%v/%s", name, keyed, m), spec: withEmit(sp, m), steps: steps})

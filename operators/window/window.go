@@ -11,7 +11,12 @@
 // is folded once; a hopping window with EMIT CHANGES is its own slice, fed
 // every row it covers; a session is a chain of per-key cells in buckets of
 // width gap (rows of one key in one bucket are always within gap of each
-// other, so they always share a session), merged when it closes.
+// other, so they always share a session), merged when it closes; a global
+// (unwindowed) aggregate is one slice that closes only at the end of input.
+//
+// Assign is the stateless companion behind the table functions
+// FROM TUMBLE(t, ts, size) and FROM HOP(t, ts, slide, size): it labels rows
+// with their windows instead of aggregating them.
 package window
 
 import (
@@ -19,9 +24,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/operators"
@@ -42,9 +47,13 @@ const (
 	// Session windows are per group key: rows less than Gap apart share a
 	// session [first, last+Gap).
 	Session
+	// Global is no window: GROUP BY without a window over a stream, one
+	// window that never closes. Its output has no window_start/window_end
+	// columns; it ignores event time and drops no rows as late.
+	Global
 )
 
-var kindNames = [...]string{"tumble", "hop", "session"}
+var kindNames = [...]string{"tumble", "hop", "session", "global"}
 
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
@@ -60,9 +69,10 @@ const (
 	// OnWindowClose emits each window's final rows once, when the
 	// watermark closes it (append-only output).
 	OnWindowClose EmitMode = iota
-	// Changes emits, after every batch, a retraction of the previous
-	// result and the new result of every (window, group) the batch
-	// touched (an updating changelog with the _op column).
+	// Changes emits, after every batch (or every Spec.EmitEvery), a
+	// retraction of the previous result and the new result of every
+	// (window, group) touched since the last emission (an updating
+	// changelog with the _op column).
 	Changes
 )
 
@@ -80,11 +90,12 @@ func (m EmitMode) String() string {
 type Spec struct {
 	Kind Kind
 	// Tumble uses Size; Hop uses Slide and Size (a multiple of Slide);
-	// Session uses Gap.
+	// Session uses Gap; Global none.
 	Size, Slide, Gap int64
 	// Input is the schema of the consumed batches.
 	Input *arrow.Schema
-	// TimeCol is the input column of the event time (TIMESTAMP).
+	// TimeCol is the input column of the event time (TIMESTAMP). Global
+	// ignores it (it may be -1).
 	TimeCol int
 	// GroupCols are the input columns of the group keys, output under
 	// GroupNames.
@@ -101,25 +112,16 @@ type Spec struct {
 	// LateSink, if non-nil, receives the rows dropped as late (they belong
 	// only to windows already closed), with a reason starting "late
 	// event: ". The batch has the input schema and belongs to the callee.
-	// An error from LateSink fails ProcessBatch.
+	// An error from LateSink fails ProcessBatch. RouteLate sets it too.
 	LateSink func(b arrow.RecordBatch, reason string) error
-}
-
-// Stats describes the aggregate's state.
-type Stats struct {
-	// LateRows counts the rows dropped as late (including rows with a
-	// NULL event time).
-	LateRows int64
-	// OpenWindows is the number of windows (sessions) that hold state and
-	// have not closed.
-	OpenWindows int
-	// OpenGroups is the number of (slice, group) states held: groups per
-	// window for tumbling windows and hopping windows with EMIT CHANGES,
-	// per pane for hopping windows emitted on close, per (key, bucket of
-	// width gap) for sessions.
-	OpenGroups int
-	// StateBytes estimates the memory held by the state.
-	StateBytes int64
+	// EmitEvery, if positive (µs of processing time; Changes only),
+	// throttles EMIT CHANGES: touched (window, group)s accumulate and their
+	// net changes are emitted once at least EmitEvery has passed since the
+	// last emission (checked by ProcessBatch and OnWatermark), and always
+	// before a window with pending changes closes.
+	EmitEvery int64
+	// Now is the processing-time clock of EmitEvery (nil: time.Now).
+	Now func() time.Time
 }
 
 // Column names of the window bounds in the output.
@@ -130,9 +132,10 @@ const (
 
 // Aggregate is the window aggregate operator. It has one input (0).
 //
-// Output: window_start and window_end (TIMESTAMP), the group columns, one
-// column per aggregate (the result types of operators.HashAggregate), and
-// with EMIT CHANGES a final _op column (operators.OpColumn).
+// Output: window_start and window_end (TIMESTAMP; not for Global), the
+// group columns, one column per aggregate (the result types of
+// operators.HashAggregate), and with EMIT CHANGES a final _op column
+// (operators.OpColumn).
 //
 // With OnWindowClose, ProcessBatch emits nothing; OnWatermark(wm) emits
 // every window with end + AllowedLateness <= wm, in order of window end
@@ -141,14 +144,29 @@ const (
 // ProcessBatch emits, for each (window, group) the batch touched, in the
 // same order, a delete row with the previously emitted result (if any)
 // followed by an insert row with the new one; closing a window emits
-// nothing.
+// nothing. With EmitEvery, the changes of everything touched since the
+// last emission are emitted together, omitting groups whose result ended
+// up unchanged, when the interval has passed and before a window with
+// pending changes closes.
+//
+// A Global aggregate's one window closes at operators.WatermarkEnd (or
+// EndOfInput): with OnWindowClose its rows are emitted then. Without group
+// columns it has exactly one group, emitted even for empty input (as a
+// batch COUNT(*)); under Changes that row's first insert comes with the
+// first batch, or at the end if there was none.
+//
+// OnWatermark(operators.WatermarkEnd) followed by EndOfInput emits the
+// same as EndOfInput alone.
 //
 // A row is late, and dropped, when every window it belongs to has
 // closed: for tumbling and hopping windows when the last window holding
 // it has end + AllowedLateness <= the watermark; for sessions when its own
 // window [t, t+Gap) has, and it does not merge into an open session, or
 // when it falls before the end of a session of its key that has closed
-// (it would have extended a result already final).
+// (it would have extended a result already final). Late rows change no
+// state, even when a whole batch is late: they are only counted (LateRows)
+// and passed to the late sink. A Global aggregate has no late rows, except
+// rows arriving after operators.WatermarkEnd.
 type Aggregate struct {
 	spec     Spec
 	out      *arrow.Schema
@@ -165,6 +183,8 @@ type Aggregate struct {
 	width   int64 // slice width: the window, pane or bucket length
 	changes bool
 	panes   bool // hop windows emitted on close, merged from panes
+	bounds  bool // the output has window_start, window_end
+	now     func() time.Time
 
 	mem    memory.Allocator
 	opened bool
@@ -173,6 +193,11 @@ type Aggregate struct {
 	wm     int64 // last watermark, math.MinInt64 before the first
 	seq    int64 // input rows seen, for the order of first appearance
 	late   int64
+
+	// EMIT CHANGES: some group is touched and its change not yet emitted;
+	// the processing time (µs) of the last emission, neverEmitted before.
+	pending  bool
+	lastEmit int64
 
 	slices map[int64]*slice // by start
 	starts []int64          // sorted keys of slices
@@ -193,17 +218,25 @@ type Aggregate struct {
 }
 
 var (
-	_ operators.Operator    = (*Aggregate)(nil)
-	_ operators.Watermarked = (*Aggregate)(nil)
-	_ operators.Stateful    = (*Aggregate)(nil)
+	_ operators.Operator      = (*Aggregate)(nil)
+	_ operators.Watermarked   = (*Aggregate)(nil)
+	_ operators.Stateful      = (*Aggregate)(nil)
+	_ operators.LateRouter    = (*Aggregate)(nil)
+	_ operators.StateReporter = (*Aggregate)(nil)
 )
 
 // minWM is the watermark before the first.
 const minWM = math.MinInt64
 
+// neverEmitted is lastEmit before the first throttled emission.
+const neverEmitted = math.MinInt64
+
 // NewAggregate checks spec and makes the operator.
 func NewAggregate(spec Spec) (*Aggregate, error) {
-	a := &Aggregate{spec: spec, wm: minWM}
+	a := &Aggregate{spec: spec, wm: minWM, lastEmit: neverEmitted, now: spec.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	if err := a.init(); err != nil {
 		return nil, fmt.Errorf("creating window aggregate: %w", err)
 	}
@@ -233,6 +266,8 @@ func (a *Aggregate) init() error {
 			return fmt.Errorf("session gap %d µs: must be positive", s.Gap)
 		}
 		a.width = s.Gap
+	case Global:
+		a.width = math.MaxInt64 // one slice, starting at 0
 	default:
 		return fmt.Errorf("unknown window kind %d", int(s.Kind))
 	}
@@ -255,18 +290,30 @@ func (a *Aggregate) init() error {
 	if s.AllowedLateness < 0 {
 		return fmt.Errorf("allowed lateness %d µs: must not be negative", s.AllowedLateness)
 	}
-	nf := s.Input.NumFields()
-	if s.TimeCol < 0 || s.TimeCol >= nf {
-		return fmt.Errorf("time column %d out of range [0, %d)", s.TimeCol, nf)
+	if s.EmitEvery < 0 {
+		return fmt.Errorf("emit interval %d µs: must not be negative", s.EmitEvery)
 	}
-	if tt, ok := s.Input.Field(s.TimeCol).Type.(*arrow.TimestampType); !ok || tt.Unit != arrow.Microsecond {
-		return fmt.Errorf("time column %d is %s, want TIMESTAMP", s.TimeCol, s.Input.Field(s.TimeCol).Type)
+	if s.EmitEvery > 0 && !a.changes {
+		return fmt.Errorf("emit interval %d µs: needs EMIT CHANGES", s.EmitEvery)
+	}
+	nf := s.Input.NumFields()
+	a.bounds = s.Kind != Global
+	if a.bounds {
+		if s.TimeCol < 0 || s.TimeCol >= nf {
+			return fmt.Errorf("time column %d out of range [0, %d)", s.TimeCol, nf)
+		}
+		if tt, ok := s.Input.Field(s.TimeCol).Type.(*arrow.TimestampType); !ok || tt.Unit != arrow.Microsecond {
+			return fmt.Errorf("time column %d is %s, want TIMESTAMP", s.TimeCol, s.Input.Field(s.TimeCol).Type)
+		}
 	}
 	if len(s.GroupNames) != len(s.GroupCols) {
 		return fmt.Errorf("%d group names for %d group columns", len(s.GroupNames), len(s.GroupCols))
 	}
-	ts := types.TimestampType.ArrowType()
-	fields := []arrow.Field{{Name: StartColumn, Type: ts}, {Name: EndColumn, Type: ts}}
+	var fields []arrow.Field
+	if a.bounds {
+		ts := types.TimestampType.ArrowType()
+		fields = append(fields, arrow.Field{Name: StartColumn, Type: ts}, arrow.Field{Name: EndColumn, Type: ts})
+	}
 	for i, c := range s.GroupCols {
 		if c < 0 || c >= nf {
 			return fmt.Errorf("group column %d out of range [0, %d)", c, nf)
@@ -373,26 +420,6 @@ func (a *Aggregate) Close() error {
 	return nil
 }
 
-// Stats reports the aggregate's state.
-func (a *Aggregate) Stats() Stats {
-	st := Stats{LateRows: a.late}
-	for _, start := range a.starts {
-		s := a.slices[start]
-		st.OpenGroups += s.n
-		st.StateBytes += s.bytes()
-	}
-	st.StateBytes += a.recs.bytes()
-	switch {
-	case a.spec.Kind == Session:
-		st.OpenWindows = a.countSessions()
-	case a.panes:
-		st.OpenWindows = len(a.hopWindows(func(end int64) bool { return !a.closedAt(end, a.wm) }))
-	default:
-		st.OpenWindows = len(a.starts)
-	}
-	return st
-}
-
 // getSlice returns the slice starting at start, making it if needed.
 func (a *Aggregate) getSlice(start int64) (*slice, error) {
 	if s, ok := a.slices[start]; ok {
@@ -432,61 +459,21 @@ func (a *Aggregate) dropSlice(start int64) {
 }
 
 // windowLen is the length of a window (the slice length for tumbling
-// windows and whole hopping windows; the gap for sessions).
+// windows and whole hopping windows; the gap for sessions; unbounded for
+// the global window, so it closes only at operators.WatermarkEnd).
 func (a *Aggregate) windowLen() int64 {
 	switch a.spec.Kind {
 	case Hop:
 		return a.spec.Size
 	case Session:
 		return a.spec.Gap
-	}
-	return a.spec.Size
-}
-
-// addSat is x+y saturated to the int64 range.
-func addSat(x, y int64) int64 {
-	r := x + y
-	if y > 0 && r < x {
+	case Global:
 		return math.MaxInt64
 	}
-	if y < 0 && r > x {
-		return math.MinInt64
-	}
-	return r
-}
-
-// floorTo rounds t down to a multiple of w (w > 0).
-func floorTo(t, w int64) int64 {
-	r := t % w
-	if r < 0 {
-		r += w
-	}
-	return t - r
+	return a.spec.Size
 }
 
 // closed reports whether a window ending at end is final at watermark wm.
 func (a *Aggregate) closedAt(end, wm int64) bool {
 	return addSat(end, a.spec.AllowedLateness) <= wm
-}
-
-// tsConst makes a TIMESTAMP array of n copies of v.
-func tsConst(mem memory.Allocator, v int64, n int) arrow.Array {
-	b := array.NewTimestampBuilder(mem, types.TimestampType.ArrowType().(*arrow.TimestampType))
-	defer b.Release()
-	b.Reserve(n)
-	for i := 0; i < n; i++ {
-		b.UnsafeAppend(arrow.Timestamp(v))
-	}
-	return b.NewArray()
-}
-
-// tsArray makes a TIMESTAMP array of vals.
-func tsArray(mem memory.Allocator, vals []int64) arrow.Array {
-	b := array.NewTimestampBuilder(mem, types.TimestampType.ArrowType().(*arrow.TimestampType))
-	defer b.Release()
-	b.Reserve(len(vals))
-	for _, v := range vals {
-		b.UnsafeAppend(arrow.Timestamp(v))
-	}
-	return b.NewArray()
 }
