@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/operators/window"
 	"github.com/streamsql/streamsql/planner/logical"
 	"github.com/streamsql/streamsql/planner/rules"
 	"github.com/streamsql/streamsql/planner/types"
@@ -190,13 +191,16 @@ func (p *Planner) streamProject(ctx context.Context, n *logical.Project) (*opera
 	if err != nil {
 		return nil, err
 	}
-	exprs := make([]logical.Expr, len(n.Exprs))
-	for i, e := range n.Exprs {
+	inCols, outCols := n.Input.Schema(), n.Cols
+	exprs := append([]logical.Expr{}, n.Exprs...)
+	if in, inCols, err = p.hopAssign(ctx, in, inCols, exprs); err != nil {
+		return nil, err
+	}
+	for i, e := range exprs {
 		if exprs[i], err = tumbleBounds(e); err != nil {
 			return nil, err
 		}
 	}
-	inCols, outCols := n.Input.Schema(), n.Cols
 	if IsChangelog(in) {
 		op := p.opCol()
 		inCols = append(append([]logical.Column{}, inCols...), op)
@@ -227,4 +231,49 @@ func tumbleBounds(e logical.Expr) (logical.Expr, error) {
 		return &logical.Call{Func: "+", Args: []logical.Expr{start, size}, T: types.TimestampType}
 	})
 	return out, bad
+}
+
+// hopAssign gives rows of a HOP table function one copy per window they
+// fall in (window.Assign) when the query reads window_start/window_end per
+// row rather than grouping by them; exprs are rewritten to read the
+// assigned bounds.
+func (p *Planner) hopAssign(ctx context.Context, in *operators.Stage, inCols []logical.Column, exprs []logical.Expr) (*operators.Stage, []logical.Column, error) {
+	var hop *logical.Window
+	for _, e := range exprs {
+		if w, _, ok := logical.AsWindow(e); ok && w.Kind == logical.HopWindow {
+			if hop != nil && !hop.Same(w) {
+				return nil, nil, fmt.Errorf("planning streaming query: one SELECT can assign only one HOP window")
+			}
+			hop = &w
+		}
+	}
+	if hop == nil {
+		return in, inCols, nil
+	}
+	if IsChangelog(in) {
+		return nil, nil, fmt.Errorf("planning streaming query: HOP over an updating stream is not supported")
+	}
+	st, cols, idx, err := p.withComputed(ctx, in, inCols, []logical.Expr{hop.Time})
+	if err != nil {
+		return nil, nil, err
+	}
+	op, err := window.NewAssign(window.AssignSpec{Kind: window.Hop, Size: hop.Size, Slide: hop.Slide, TimeCol: idx[0], Input: Schema(cols)})
+	if err != nil {
+		return nil, nil, err
+	}
+	bounds := make([]logical.Column, 2)
+	for i, name := range []string{window.StartColumn, window.EndColumn} {
+		p.hidden--
+		bounds[i] = logical.Column{ID: p.hidden, Name: name, Type: types.TimestampType, Nullable: true}
+	}
+	for i, e := range exprs {
+		if w, end, ok := logical.AsWindow(e); ok && w.Kind == logical.HopWindow {
+			b := bounds[0]
+			if end {
+				b = bounds[1]
+			}
+			exprs[i] = &logical.ColumnRef{ID: b.ID, Name: b.Name, T: b.Type}
+		}
+	}
+	return unary("WindowAssign hop", op, st), append(append([]logical.Column{}, cols...), bounds...), nil
 }
