@@ -76,6 +76,12 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "events_in=%d events_out=%d late=%d dead_lettered=%d state_bytes=%d checkpoints=%d elapsed=%s\n",
 			m.EventsIn, m.EventsOut, m.Late, m.DeadLettered, m.StateBytes, m.Checkpoints, time.Since(start).Round(time.Millisecond))
 	}
+	if err != nil && ctx.Err() != nil {
+		if cfg.StateDir != "" {
+			return fmt.Errorf("stopped by a signal; rerun with the same --state-dir to resume from the last checkpoint")
+		}
+		return fmt.Errorf("stopped by a signal")
+	}
 	return err
 }
 
