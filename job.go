@@ -56,7 +56,15 @@ type JobOptions struct {
 	// BatchRows and Linger size source batches (0: the sources' defaults).
 	BatchRows int
 	Linger    time.Duration
+	// Explain, when set, makes StartJob plan every pipeline and hand its
+	// statement and operator tree (ExplainStages) here instead of running
+	// it; StartJob then returns an error wrapping ErrExplained.
+	Explain func(statement, plan string)
 }
+
+// ErrExplained is returned (wrapped) by StartJob with JobOptions.Explain:
+// the pipelines were planned and described, not started.
+var ErrExplained = errors.New("pipelines explained, not started")
 
 // Job is a running streaming job: one pipeline per SELECT or INSERT
 // statement of its script.
@@ -135,6 +143,9 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 			return nil, fmt.Errorf("starting job: %T is not allowed in a transform (only CREATE TABLE, CREATE VIEW, SELECT and INSERT INTO)", b)
 		}
 	}
+	if opts.Explain != nil {
+		return nil, fmt.Errorf("starting job: %w", ErrExplained)
+	}
 	if len(j.pipes) == 0 {
 		return nil, fmt.Errorf("starting job: the script has no SELECT or INSERT INTO statement")
 	}
@@ -188,18 +199,13 @@ func (e *Engine) createStreamTable(ctx context.Context, b *bind.CreateTable, ect
 
 // addPipe plans one streaming query into a pipeline writing to sink.
 func (e *Engine) addPipe(ctx context.Context, job *Job, q *bind.Query, sink catalog.SinkTable, st parse.Statement, script string, nQueries int, opts JobOptions, ectx *expr.Context) error {
-	plan, err := e.optimize(q, ectx)
+	root, err := e.planStream(ctx, q, opts, ectx)
 	if err != nil {
 		return err
 	}
-	so := physical.StreamOptions{AllowedLateness: opts.AllowedLateness.Microseconds(), DedupTTL: opts.DedupTTL.Microseconds(), Now: e.now}
-	if q.Emit != nil {
-		so.Changes, so.Every = q.Emit.Changes, q.Emit.Every
-	}
-	pl := physical.New(ectx, func(ctx context.Context, sub logical.Node) (any, error) { return e.scalar(ctx, sub, ectx) })
-	root, err := pl.BuildStream(ctx, plan, so)
-	if err != nil {
-		return err
+	if opts.Explain != nil {
+		opts.Explain(parse.Format(st), ExplainStages(root))
+		return nil
 	}
 	out := physical.StageSchema(root)
 	fields := make([]arrow.Field, out.NumFields())
@@ -232,6 +238,20 @@ func (e *Engine) addPipe(ctx context.Context, job *Job, q *bind.Query, sink cata
 	job.pipes = append(job.pipes, xj)
 	job.names = append(job.names, text)
 	return nil
+}
+
+// planStream optimizes a streaming query and plans its stages.
+func (e *Engine) planStream(ctx context.Context, q *bind.Query, opts JobOptions, ectx *expr.Context) (*operators.Stage, error) {
+	plan, err := e.optimize(q, ectx)
+	if err != nil {
+		return nil, err
+	}
+	so := physical.StreamOptions{AllowedLateness: opts.AllowedLateness.Microseconds(), DedupTTL: opts.DedupTTL.Microseconds(), Now: e.now}
+	if q.Emit != nil {
+		so.Changes, so.Every = q.Emit.Changes, q.Emit.Every
+	}
+	pl := physical.New(ectx, func(ctx context.Context, sub logical.Node) (any, error) { return e.scalar(ctx, sub, ectx) })
+	return pl.BuildStream(ctx, plan, so)
 }
 
 // relabelSink gives the query's output its column names.

@@ -42,6 +42,9 @@ type Config struct {
 	Stdout  io.Writer
 	// Engine runs the job; nil makes one.
 	Engine *streamsql.Engine
+	// Explain, when set, receives each pipeline's statement and operator
+	// tree; nothing runs.
+	Explain func(statement, plan string)
 }
 
 // Result is what a finished run reports.
@@ -98,7 +101,11 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 			res.DeadLettered = dl.Count()
 		}()
 	}
+	jo.Explain = cfg.Explain
 	job, err := eng.StartJob(ctx, t.SQL, jo)
+	if cfg.Explain != nil && errors.Is(err, streamsql.ErrExplained) {
+		return res, nil
+	}
 	if err != nil {
 		if jo.Input == nil && strings.Contains(err.Error(), `table "`+streamsql.InputTable+`" does not exist`) {
 			err = fmt.Errorf("%w\n(%s is the stream given by --input)", err, streamsql.InputTable)

@@ -36,6 +36,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(on.str("parallelism"), "parallelism", "key-partitioned instances of aggregates, joins and dedups (default 1)")
 	var tables listFlag
 	fs.Var(&tables, "table", "register a bounded file for lookup joins: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
+	explain := fs.Bool("explain", false, "print each pipeline's operator tree instead of running it")
 	metrics := fs.Bool("metrics", false, "print the job's metrics to stderr at the end")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -67,6 +68,9 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Stdin, cfg.Stdout = stdin, stdout
+	if *explain {
+		cfg.Explain = func(stmt, plan string) { fmt.Fprintf(stdout, "%s\n%s\n", stmt, plan) }
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()

@@ -132,3 +132,16 @@ func TestRunLookupTable(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestRunExplain(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "run", "--explain", "transforms/examples/paid_orders.sql",
+		"--input", "transforms/examples/events.jsonl", "--output", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"IntervalJoin Inner (key-partitioned; checkpointed state)", "StreamScan __input__ (event time timestamp, watermark delay 5s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+}
