@@ -2,13 +2,14 @@ package main
 
 import "io"
 
-// benchRunners holds the benchmark suites compiled into this binary; the
-// batch suite needs DuckDB and so lives behind the duckdb build tag.
+// benchRunners holds the benchmark suites compiled into this binary: stream
+// always (bench_stream.go); batch needs DuckDB and so lives behind the
+// duckdb build tag.
 var benchRunners = map[string]func(args []string, out io.Writer) error{}
 
 func benchCmd(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usagef("bench wants a suite: batch")
+		return usagef("bench wants a suite: stream or batch")
 	}
 	r, ok := benchRunners[args[0]]
 	if !ok {

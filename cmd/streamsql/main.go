@@ -5,6 +5,7 @@
 //	streamsql                      (no arguments) the interactive REPL
 //	streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR] …
 //	streamsql bench batch [--rows N]
+//	streamsql bench stream [--events N] …
 //
 // Exit status: 0 on success, 1 when a query fails (message on stderr), 2
 // on bad usage.
@@ -32,6 +33,8 @@ const usage = `usage:
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
                 [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--explain]
   streamsql bench batch [--rows N] [--runs N]
+  streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
+                         [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
 `
 
 func main() {
