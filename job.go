@@ -273,6 +273,12 @@ func (r *relabelSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 // checkpoint) or ctx is cancelled; the first error stops them all.
 func (j *Job) Run(ctx context.Context) error { return exec.RunJobs(ctx, j.pipes) }
 
+// RunReporting is Run that calls report with the job's metrics every
+// interval (from another goroutine) and once at the end.
+func (j *Job) RunReporting(ctx context.Context, interval time.Duration, report func(exec.Metrics)) error {
+	return exec.RunReporting(ctx, j.pipes, interval, func() { report(j.Metrics()) })
+}
+
 // Poll advances every pipeline once on the calling goroutine (see
 // exec.Job.Poll); it returns the rows read, and io.EOF when all ended.
 func (j *Job) Poll(ctx context.Context) (int, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -42,6 +43,10 @@ type Config struct {
 	Stdout  io.Writer
 	// Engine runs the job; nil makes one.
 	Engine *streamsql.Engine
+	// Progress, when set, receives the job's metrics every ProgressEvery
+	// while it runs (from another goroutine) and once at the end.
+	Progress      func(exec.Metrics)
+	ProgressEvery time.Duration
 	// Explain, when set, receives each pipeline's statement and operator
 	// tree; nothing runs.
 	Explain func(statement, plan string)
@@ -112,7 +117,11 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 		}
 		return res, err
 	}
-	err = job.Run(ctx)
+	if cfg.Progress != nil {
+		err = job.RunReporting(ctx, cfg.ProgressEvery, cfg.Progress)
+	} else {
+		err = job.Run(ctx)
+	}
 	res.Metrics = job.Metrics()
 	return res, errors.Join(err, job.Close())
 }

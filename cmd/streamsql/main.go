@@ -31,7 +31,7 @@ const usage = `usage:
   streamsql repl [--table NAME=PATH]...     (also: streamsql with no arguments)
   streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR]
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
-                [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--explain]
+                [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--metrics-every DUR] [--explain]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/transforms"
 )
 
@@ -38,6 +41,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(&tables, "table", "register a bounded file for lookup joins: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
 	explain := fs.Bool("explain", false, "print each pipeline's operator tree instead of running it")
 	metrics := fs.Bool("metrics", false, "print the job's metrics to stderr at the end")
+	every := fs.Duration("metrics-every", 0, "also print the metrics (with the watermark and its lag) every DUR while running")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -74,6 +78,20 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
+	if *every > 0 {
+		cfg.ProgressEvery = *every
+		cfg.Progress = func(m exec.Metrics) {
+			wm := "none"
+			switch {
+			case m.Watermark == operators.WatermarkEnd:
+				wm = "end"
+			case m.Watermark > math.MinInt64:
+				wm = time.UnixMicro(m.Watermark).UTC().Format("2006-01-02T15:04:05.000Z")
+			}
+			fmt.Fprintf(stderr, "progress events_in=%d events_out=%d late=%d dead_lettered=%d state_bytes=%d checkpoints=%d watermark=%s watermark_lag=%s\n",
+				m.EventsIn, m.EventsOut, m.Late, m.DeadLettered, m.StateBytes, m.Checkpoints, wm, m.WatermarkLag.Round(time.Millisecond))
+		}
+	}
 	res, err := transforms.Run(ctx, t, cfg)
 	if *metrics {
 		m := res.Metrics

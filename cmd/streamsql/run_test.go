@@ -145,3 +145,14 @@ func TestRunExplain(t *testing.T) {
 		}
 	}
 }
+
+func TestRunProgress(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "run", "transforms/examples/aggregate.sql",
+		"--input", "transforms/examples/events.jsonl", "--output", os.DevNull, "--metrics-every", "1ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "progress events_in=886 events_out=12 late=0 dead_lettered=0") || !strings.Contains(errOut, "watermark=end") {
+		t.Errorf("progress lines:\n%s", errOut)
+	}
+}

@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -35,5 +36,24 @@ func TestSinkTableFactory(t *testing.T) {
 		if _, err := catalog.OpenConnector("file", c.opts, c.schema); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want %q", c.opts, err, c.want)
 		}
+	}
+}
+
+// A device (/dev/null) is written without truncating or syncing it.
+func TestJSONLSinkToDevice(t *testing.T) {
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skip("no null device")
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	ctx := context.Background()
+	s, err := NewJSONLSink(os.DevNull).OpenSink(ctx, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PreCommit(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

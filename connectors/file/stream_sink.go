@@ -102,8 +102,8 @@ func (w *jsonlWriter) start() error {
 		return nil
 	}
 	w.fresh = false
-	if w.f == nil {
-		return nil
+	if w.f == nil || !regular(w.f) {
+		return nil // a device or pipe (/dev/null, a FIFO) has nothing to empty
 	}
 	if err := w.f.Truncate(0); err != nil {
 		return fmt.Errorf("truncating %s: %w", w.name, err)
@@ -158,7 +158,7 @@ func (w *jsonlWriter) flush(sync bool) error {
 		w.err = fmt.Errorf("writing %s: %w", w.name, err)
 		return w.err
 	}
-	if sync && w.f != nil {
+	if sync && w.f != nil && regular(w.f) {
 		if err := w.f.Sync(); err != nil {
 			w.err = fmt.Errorf("syncing %s: %w", w.name, err)
 			return w.err
@@ -201,7 +201,7 @@ func (w *jsonlWriter) Restore(_ context.Context, state []byte) error {
 		return fmt.Errorf("restoring %s: malformed sink state %q", w.name, state)
 	}
 	w.fresh = false
-	if w.f == nil {
+	if w.f == nil || !regular(w.f) {
 		w.size = st.Length // what earlier runs wrote; nothing to take back
 		return nil
 	}
@@ -241,4 +241,10 @@ func (w *jsonlWriter) Close() error {
 		w.f = nil
 	}
 	return errors.Join(errs...)
+}
+
+// regular reports whether f is a regular file (which can be truncated).
+func regular(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode().IsRegular()
 }
