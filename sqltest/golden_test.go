@@ -46,13 +46,37 @@ func TestGolden(t *testing.T) {
 		t.Fatal("no golden files under testdata/sql")
 	}
 	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) {
+		name := strings.TrimSuffix(filepath.Base(f), ".test")
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			if strings.HasPrefix(name, "stream_") {
+				clock := NewClock(streamClock)
+				db := newStreamEngine(t, mem, "../", clock)
+				RunStreamFile(t, f, db, clock, *rewrite)
+				db.Close()
+				mem.AssertSize(t, 0)
+				return
+			}
 			db := newGoldenEngine(t, mem, "../")
 			RunFile(t, f, db, *rewrite)
 			db.Close()
 			mem.AssertSize(t, 0)
 		})
 	}
+}
+
+// streamClock is where the processing clock of streaming golden files
+// starts; `advance` moves it.
+var streamClock = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// newStreamEngine makes the engine of a streaming golden file (stream_*):
+// its clock is clock, and the one sample table is users, a bounded CSV
+// file for lookup joins (the file creates its streams).
+func newStreamEngine(t *testing.T, mem memory.Allocator, dir string, clock *Clock) *streamsql.Engine {
+	db := streamsql.New(streamsql.WithAllocator(mem), streamsql.WithClock(clock.Now))
+	if err := db.RegisterFile("users", dir+"testdata/users.csv", file.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -18,10 +18,16 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 )
 
-// RunFile runs every record of the golden file at path on the engine
-// newEngine returns, reporting mismatches through t. With rewrite, it
-// writes the actual results back instead.
+// RunFile runs every record of the golden file at path on db (batch
+// directives only; see RunStreamFile), reporting mismatches through t.
+// With rewrite, it writes the actual results back instead.
 func RunFile(t *testing.T, path string, db *streamsql.Engine, rewrite bool) {
+	t.Helper()
+	runFile(t, path, func(r *Record) ([]string, error) { return runRecord(db, r) }, rewrite)
+}
+
+// runFile runs every record of a golden file through run.
+func runFile(t *testing.T, path string, run func(*Record) ([]string, error), rewrite bool) {
 	t.Helper()
 	recs, err := Parse(path)
 	if err != nil {
@@ -30,7 +36,7 @@ func RunFile(t *testing.T, path string, db *streamsql.Engine, rewrite bool) {
 	changed := false
 	for i := range recs {
 		r := &recs[i]
-		got, err := runRecord(db, r)
+		got, err := run(r)
 		if err != nil {
 			t.Errorf("%s:%d: %v\n%s", path, r.Line, err, r.SQL)
 			continue

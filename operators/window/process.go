@@ -106,11 +106,11 @@ func allRows(n int) []int32 {
 func (a *Aggregate) lastEnd(t int64) int64 {
 	switch a.spec.Kind {
 	case Hop:
-		return addSat(floorTo(t, a.spec.Slide), a.spec.Size)
+		return addSat(floorOff(t, a.spec.Slide, a.off), a.spec.Size)
 	case Session:
 		return addSat(t, a.spec.Gap)
 	}
-	return addSat(floorTo(t, a.spec.Size), a.spec.Size)
+	return addSat(floorOff(t, a.spec.Size, a.off), a.spec.Size)
 }
 
 // dropLate removes late rows and rows without an event time. It reports
@@ -197,10 +197,14 @@ func (a *Aggregate) assign(pb arrow.RecordBatch, times []int64, o origin) error 
 	if a.spec.Kind == Hop && a.changes {
 		w = a.spec.Slide
 	}
-	cur := floorTo(times[0], w)
+	off := a.off
+	if a.spec.Kind == Session {
+		off = 0
+	}
+	cur := floorOff(times[0], w, off)
 	for i, t := range times {
 		if d := t - cur; d < 0 || d >= w {
-			cur = floorTo(t, w)
+			cur = floorOff(t, w, off)
 		}
 		starts[i] = cur
 	}

@@ -31,6 +31,14 @@ func floorTo(t, w int64) int64 {
 	return t - r
 }
 
+// floorOff rounds t down to off plus a multiple of w (w > 0, 0 <= off < w).
+func floorOff(t, w, off int64) int64 {
+	if off == 0 {
+		return floorTo(t, w)
+	}
+	return floorTo(t-off, w) + off
+}
+
 // tsConst makes a TIMESTAMP array of n copies of v.
 func tsConst(mem memory.Allocator, v int64, n int) arrow.Array {
 	b := array.NewTimestampBuilder(mem, types.TimestampType.ArrowType().(*arrow.TimestampType))

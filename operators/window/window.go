@@ -109,6 +109,9 @@ type Spec struct {
 	// AllowedLateness keeps windows open, accepting late rows, until the
 	// watermark reaches end + AllowedLateness.
 	AllowedLateness int64
+	// Offset shifts tumbling and hopping windows: they start at Offset
+	// plus a multiple of their size (slide), as date_bin's origin does.
+	Offset int64
 	// LateSink, if non-nil, receives the rows dropped as late (they belong
 	// only to windows already closed), with a reason starting "late
 	// event: ". The batch has the input schema and belongs to the callee.
@@ -181,6 +184,7 @@ type Aggregate struct {
 	projFilt []int // of each agg's filter, or -1
 
 	width   int64 // slice width: the window, pane or bucket length
+	off     int64 // Offset normalized into [0, size or slide)
 	changes bool
 	panes   bool // hop windows emitted on close, merged from panes
 	bounds  bool // the output has window_start, window_end
@@ -254,6 +258,7 @@ func (a *Aggregate) init() error {
 			return fmt.Errorf("tumble size %d µs: must be positive", s.Size)
 		}
 		a.width = s.Size
+		a.off = s.Offset - floorTo(s.Offset, s.Size)
 	case Hop:
 		if s.Slide <= 0 || s.Size <= 0 {
 			return fmt.Errorf("hop slide %d µs and size %d µs: must be positive", s.Slide, s.Size)
@@ -261,6 +266,7 @@ func (a *Aggregate) init() error {
 		if s.Size%s.Slide != 0 {
 			return fmt.Errorf("hop size %d µs is not a multiple of slide %d µs", s.Size, s.Slide)
 		}
+		a.off = s.Offset - floorTo(s.Offset, s.Slide)
 	case Session:
 		if s.Gap <= 0 {
 			return fmt.Errorf("session gap %d µs: must be positive", s.Gap)

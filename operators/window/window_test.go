@@ -1,11 +1,18 @@
 package window
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/operators"
 )
 
 type scriptCase struct {
@@ -149,4 +156,65 @@ func TestHop(t *testing.T) {
 			},
 		},
 	})
+}
+
+// An offset (date_bin's origin) shifts tumbling and hopping windows.
+func TestOffsetWindows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, c := range []struct {
+		kind Kind
+		want []string
+	}{
+		{Tumble, []string{"[-3s,7s) 1", "[7s,17s) 2", "[17s,27s) 1"}},
+		{Hop, []string{"[-8s,2s) 1", "[-3s,7s) 1", "[2s,12s) 1", "[7s,17s) 2", "[12s,22s) 2", "[17s,27s) 1"}},
+	} {
+		spec := Spec{Kind: c.kind, Size: 10_000_000, Slide: 5_000_000, Offset: 7_000_000 + 50_000_000, TimeCol: 0,
+			Input: offsetSchema, Aggs: []operators.AggSpec{{Func: "count", Filter: -1, Name: "n"}}}
+		a, err := NewAggregate(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := runOffset(t, mem, a, []int64{1_000_000, 8_000_000, 16_999_999, 17_000_000})
+		if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
+			t.Errorf("%s: got %v, want %v", c.kind, got, c.want)
+		}
+	}
+}
+
+var offsetSchema = arrow.NewSchema([]arrow.Field{{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true}}, nil)
+
+// runOffset feeds times, ends the input and renders "[start,end) count".
+func runOffset(t *testing.T, mem memory.Allocator, a *Aggregate, times []int64) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.Open(ctx, mem); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := array.NewTimestampBuilder(mem, offsetSchema.Field(0).Type.(*arrow.TimestampType))
+	for _, v := range times {
+		b.Append(arrow.Timestamp(v))
+	}
+	col := b.NewArray()
+	b.Release()
+	rec := array.NewRecordBatch(offsetSchema, []arrow.Array{col}, int64(len(times)))
+	col.Release()
+	var out []string
+	emit := func(r arrow.RecordBatch) error {
+		defer r.Release()
+		s, e, n := r.Column(0).(*array.Timestamp), r.Column(1).(*array.Timestamp), r.Column(2).(*array.Int64)
+		for i := 0; i < int(r.NumRows()); i++ {
+			out = append(out, fmt.Sprintf("[%s,%s) %d", time.Duration(s.Value(i))*time.Microsecond, time.Duration(e.Value(i))*time.Microsecond, n.Value(i)))
+		}
+		return nil
+	}
+	if err := a.ProcessBatch(ctx, 0, rec, emit); err != nil {
+		t.Fatal(err)
+	}
+	rec.Release()
+	if err := a.EndOfInput(ctx, 0, emit); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

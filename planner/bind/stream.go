@@ -97,6 +97,9 @@ func (b *binder) window(at parse.Node, name string, ts logical.Expr, lens []logi
 // the input's columns plus window_start and window_end, which GROUP BY
 // turns into window keys.
 func (b *binder) streamTableFunc(t *parse.TableFunc, name string, in *fromItem, ts logical.Expr, tsArg *parse.Ident, lens []logical.Expr) (*fromItem, error) {
+	if err := b.checkEventTime(name, in, ts, tsArg); err != nil {
+		return nil, err
+	}
 	w, err := b.window(t, name, ts, lens, t.Args[2:])
 	if err != nil {
 		return nil, err
@@ -137,6 +140,29 @@ func (b *binder) streamTableFunc(t *parse.TableFunc, name string, in *fromItem, 
 		vis[i].Table = qual
 	}
 	return &fromItem{node: node, sc: &scope{vis: vis, rels: []*relation{{qual: qual, cols: vis}}}}, nil
+}
+
+// checkEventTime rejects, with its position, a window table function
+// over a stream table whose time argument is not the stream's event-time
+// column: watermarks could never close its windows. (Over subqueries and
+// views the planner checks it, without a position.)
+func (b *binder) checkEventTime(name string, in *fromItem, ts logical.Expr, tsArg *parse.Ident) error {
+	scan, ok := in.node.(*logical.Scan)
+	if !ok {
+		return nil
+	}
+	st, ok := scan.Table.(*catalog.StreamTable)
+	if !ok {
+		return nil
+	}
+	if ref, ok := ts.(*logical.ColumnRef); ok && b.timeCols[ref.ID] {
+		return nil
+	}
+	upper := strings.ToUpper(name)
+	if st.Time.Column == "" {
+		return b.errf(tsArg, "%s needs an event-time column: declare WATERMARK FOR col in CREATE TABLE, or pass --event-time", upper)
+	}
+	return b.errf(tsArg, "%s over %s must use its event-time column %s (declared by WATERMARK FOR or --event-time), not %s", upper, scan.Name, st.Time.Column, tsArg.Parts[len(tsArg.Parts)-1])
 }
 
 // groupWindow binds the Arroyo form TUMBLE(size), HOP(slide, size),

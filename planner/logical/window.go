@@ -43,7 +43,10 @@ func (k WindowKind) String() string {
 type Window struct {
 	Kind             WindowKind
 	Size, Slide, Gap int64
-	Time             Expr
+	// Offset shifts tumbling and hopping windows off the epoch (date_bin's
+	// origin); window keys of table functions have none.
+	Offset int64
+	Time   Expr
 }
 
 // Call makes the window_start (end false) or window_end key of w.
@@ -80,5 +83,5 @@ func AsWindow(e Expr) (w Window, end bool, ok bool) {
 // Same reports whether w and o are the same window over the same time
 // expression.
 func (w Window) Same(o Window) bool {
-	return w.Kind == o.Kind && w.Size == o.Size && w.Slide == o.Slide && w.Gap == o.Gap && w.Time.String() == o.Time.String()
+	return w.Kind == o.Kind && w.Size == o.Size && w.Slide == o.Slide && w.Gap == o.Gap && w.Offset == o.Offset && w.Time.String() == o.Time.String()
 }

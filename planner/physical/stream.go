@@ -3,6 +3,7 @@ package physical
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -220,7 +221,7 @@ func tumbleBounds(e logical.Expr) (logical.Expr, error) {
 			return x
 		}
 		if w.Kind != logical.TumbleWindow {
-			bad = fmt.Errorf("planning streaming query: window_start/window_end of %s can only be grouped by (GROUP BY window_start, window_end)", w.Kind)
+			bad = fmt.Errorf("planning streaming query: window_start/window_end of %s windows can only be grouped by (GROUP BY window_start, window_end)", strings.ToUpper(w.Kind.String()))
 			return x
 		}
 		size := &logical.Literal{Value: types.IntervalValue{Micros: w.Size}, T: types.IntervalType}

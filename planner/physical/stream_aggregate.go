@@ -3,6 +3,7 @@ package physical
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/operators/window"
@@ -55,7 +56,7 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	if win != nil {
 		ref, ok := win.Time.(*logical.ColumnRef)
 		if !ok || !times[ref.ID] {
-			return nil, fmt.Errorf("planning streaming query: windows must be over the stream's event-time column (declare it with WATERMARK FOR or --event-time), not %s", win.Time)
+			return nil, fmt.Errorf("planning streaming query: windows must be over the stream's event-time column (declare it with WATERMARK FOR or --event-time), not %s", userText(win.Time))
 		}
 		exprs = append(exprs, win.Time)
 	}
@@ -83,7 +84,7 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	if win != nil {
 		spec.TimeCol = idx[0]
 		o = 1
-		spec.Size, spec.Slide, spec.Gap = win.Size, win.Slide, win.Gap
+		spec.Size, spec.Slide, spec.Gap, spec.Offset = win.Size, win.Slide, win.Gap, win.Offset
 		spec.Kind = map[logical.WindowKind]window.Kind{logical.TumbleWindow: window.Tumble, logical.HopWindow: window.Hop, logical.SessionWindow: window.Session}[win.Kind]
 		if p.stream.opts.Changes {
 			spec.Emit = window.Changes
@@ -157,6 +158,12 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	return p.project(ctx, "Project", agg, have, outExprs, outCols)
 }
 
+// columnIDs matches the column ids in an expression's String form.
+var columnIDs = regexp.MustCompile(`#-?[0-9]+`)
+
+// userText prints e for an error message: SQL-like, without column ids.
+func userText(e logical.Expr) string { return columnIDs.ReplaceAllString(e.String(), "") }
+
 // colsOf recovers the logical columns of a stage built by withComputed
 // from its schema (ids are irrelevant to the window operator).
 func colsOf(st *operators.Stage, p *Planner) []logical.Column {
@@ -179,8 +186,18 @@ var truncUnits = map[string]int64{
 // over an event-time column as a tumbling window's start.
 func truncWindow(e logical.Expr, times map[logical.ColumnID]bool) (logical.Window, bool) {
 	c, ok := e.(*logical.Call)
-	if !ok || len(c.Args) != 2 {
+	if !ok || len(c.Args) < 2 || len(c.Args) > 3 || (len(c.Args) == 3 && c.Func != "date_bin") {
 		return logical.Window{}, false
+	}
+	var offset int64
+	if len(c.Args) == 3 { // date_bin(size, ts, origin): windows start at the origin
+		o, ok := c.Args[2].(*logical.Literal)
+		if !ok {
+			return logical.Window{}, false
+		}
+		if offset, ok = o.Value.(int64); !ok {
+			return logical.Window{}, false
+		}
 	}
 	ref, ok := c.Args[1].(*logical.ColumnRef)
 	if !ok || !times[ref.ID] {
@@ -203,7 +220,7 @@ func truncWindow(e logical.Expr, times map[logical.ColumnID]bool) (logical.Windo
 	if size <= 0 {
 		return logical.Window{}, false
 	}
-	return logical.Window{Kind: logical.TumbleWindow, Size: size, Time: ref}, true
+	return logical.Window{Kind: logical.TumbleWindow, Size: size, Offset: offset, Time: ref}, true
 }
 
 // eventTimes lists the columns of n's output that carry a stream's event
@@ -234,6 +251,17 @@ func eventTimes(n logical.Node) map[logical.ColumnID]bool {
 				out[n.GroupCols[i].ID] = true
 			} else if _, ok := truncWindow(g, times); ok {
 				out[n.GroupCols[i].ID] = true
+			}
+		}
+	case *logical.Union:
+		// An output column carries event time when every input's does.
+		for i, c := range n.Cols {
+			all := true
+			for _, in := range n.Inputs {
+				all = all && eventTimes(in)[in.Schema()[i].ID]
+			}
+			if all {
+				out[c.ID] = true
 			}
 		}
 	default:

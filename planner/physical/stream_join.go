@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/operators/rank"
@@ -56,7 +57,7 @@ func (p *Planner) streamJoin(ctx context.Context, n *logical.Join) (*operators.S
 		return p.lookupJoin(ctx, n)
 	case !ls && rs:
 		if n.Kind != logical.InnerJoin && n.Kind != logical.CrossJoin {
-			return nil, fmt.Errorf("planning streaming query: a %s join with the stream on the right is not supported; put the stream on the left", n.Kind)
+			return nil, fmt.Errorf("planning streaming query: a %s join with the stream on the right is not supported; put the stream on the left", strings.ToUpper(n.Kind.String()))
 		}
 		// Swap so the bounded table is the build side, then restore the
 		// column order.
@@ -115,7 +116,10 @@ func (p *Planner) lookupJoin(ctx context.Context, n *logical.Join) (*operators.S
 type windowJoinSpec struct {
 	lkeys, rkeys []logical.Expr // the equi keys besides the window bounds
 	size         int64
-	lTime, rTime logical.Expr
+	// lBound and rBound are the joined window_start (or, with end,
+	// window_end) columns of each side's output.
+	lBound, rBound logical.Expr
+	end            bool
 }
 
 // windowJoinKeys finds window_start (and window_end) equalities between
@@ -133,7 +137,7 @@ func (p *Planner) windowJoinKeys(n *logical.Join, lkeys, rkeys []logical.Expr) (
 			if aok && bok && a.w.Kind == logical.TumbleWindow && b.w.Kind == logical.TumbleWindow &&
 				a.w.Size == b.w.Size && a.end == b.end {
 				found = true
-				out.size, out.lTime, out.rTime = a.w.Size, a.w.Time, b.w.Time
+				out.size, out.lBound, out.rBound, out.end = a.w.Size, lr, rr, a.end
 				continue
 			}
 		}
@@ -174,16 +178,20 @@ func windowDefs(n logical.Node) map[logical.ColumnID]windowDef {
 // windowJoin joins rows of equal tumbling windows when the window closes.
 func (p *Planner) windowJoin(ctx context.Context, n *logical.Join, left, right *operators.Stage, wj windowJoinSpec, residual logical.Expr) (*operators.Stage, error) {
 	size := &logical.Literal{Value: types.IntervalValue{Micros: wj.size}, T: types.IntervalType}
-	bounds := func(ts logical.Expr) []logical.Expr {
-		start := &logical.Call{Func: "date_bin", Args: []logical.Expr{size, ts}, T: types.TimestampType}
-		return []logical.Expr{start, &logical.Call{Func: "+", Args: []logical.Expr{start, size}, T: types.TimestampType}}
+	// The bounds come from the joined column each side outputs (its time
+	// column may not be among them).
+	bounds := func(b logical.Expr) []logical.Expr {
+		if wj.end {
+			return []logical.Expr{&logical.Call{Func: "-", Args: []logical.Expr{b, size}, T: types.TimestampType}, b}
+		}
+		return []logical.Expr{b, &logical.Call{Func: "+", Args: []logical.Expr{b, size}, T: types.TimestampType}}
 	}
 	lcols, rcols := n.Left.Schema(), n.Right.Schema()
-	lst, lall, lidx, err := p.withComputed(ctx, left, lcols, append(bounds(wj.lTime), wj.lkeys...))
+	lst, lall, lidx, err := p.withComputed(ctx, left, lcols, append(bounds(wj.lBound), wj.lkeys...))
 	if err != nil {
 		return nil, err
 	}
-	rst, rall, ridx, err := p.withComputed(ctx, right, rcols, append(bounds(wj.rTime), wj.rkeys...))
+	rst, rall, ridx, err := p.withComputed(ctx, right, rcols, append(bounds(wj.rBound), wj.rkeys...))
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +252,7 @@ func (p *Planner) intervalJoin(ctx context.Context, n *logical.Join, left, right
 		return nil, fmt.Errorf("planning streaming query: a join of two streams needs a time bound on both sides, e.g. ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' MINUTE AND b.ts + INTERVAL '5' MINUTE (over the event-time columns), or equal windows of FROM TUMBLE(…)")
 	}
 	if n.Kind != logical.InnerJoin && n.Kind != logical.LeftJoin && n.Kind != logical.CrossJoin {
-		return nil, fmt.Errorf("planning streaming query: an interval join is INNER or LEFT, not %s", n.Kind)
+		return nil, fmt.Errorf("planning streaming query: an interval join is INNER or LEFT, not %s", strings.ToUpper(n.Kind.String()))
 	}
 	if len(rest) > 0 && n.Kind == logical.LeftJoin {
 		return nil, fmt.Errorf("planning streaming query: a LEFT interval join takes only equalities and the time bound in ON")

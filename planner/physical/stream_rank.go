@@ -95,7 +95,7 @@ func (p *Planner) streamRank(ctx context.Context, f *logical.Filter) (*operators
 		if len(order) == 1 {
 			r, ok := rn.Order[0].Expr.(*logical.ColumnRef)
 			if !ok || !times[r.ID] {
-				return nil, true, fmt.Errorf("planning streaming query: deduplication over a stream orders by the event-time column (ORDER BY ts for the first row, ORDER BY ts DESC for the latest), not %s", rn.Order[0].Expr)
+				return nil, true, fmt.Errorf("planning streaming query: deduplication over a stream orders by the event-time column (ORDER BY ts for the first row, ORDER BY ts DESC for the latest), not %s", userText(rn.Order[0].Expr))
 			}
 			spec.TimeCol, spec.Mode = order[0].Col, rank.Earliest
 			if order[0].Desc {
@@ -218,6 +218,9 @@ func windowBounds(n logical.Node) map[logical.ColumnID]windowDef {
 				if d, ok := in[r.ID]; ok {
 					out[n.Cols[i].ID] = d
 				}
+			} else if w, end, ok := logical.AsWindow(e); ok {
+				// The bounds a window table function labels rows with.
+				out[n.Cols[i].ID] = windowDef{w, end}
 			}
 		}
 	case *logical.Filter:
