@@ -175,6 +175,10 @@ func (e *Engine) createTable(ctx context.Context, b *bind.CreateTable, ectx *exp
 		if t, err = catalog.OpenConnector(conn, b.Options, b.Schema); err != nil {
 			return fmt.Errorf("creating table %s: %w", name, err)
 		}
+		if t, err = asStream(t, b); err != nil {
+			releaseTable(t)
+			return fmt.Errorf("creating table %s: %w", name, err)
+		}
 	case b.As != nil:
 		mt, err := e.collect(ctx, b.As, ectx)
 		if err != nil {

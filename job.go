@@ -104,6 +104,7 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 			queries = append(queries, st)
 		}
 	}
+	selects := 0
 	for _, st := range stmts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -115,7 +116,7 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 		ectx := &expr.Context{Mem: e.mem, Now: e.now().UnixMicro()}
 		switch b := b.(type) {
 		case *bind.CreateTable:
-			if err := e.createStreamTable(ctx, b, ectx); err != nil {
+			if err := e.createTable(ctx, b, ectx); err != nil {
 				return nil, err
 			}
 		case *bind.CreateView:
@@ -123,6 +124,9 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 		case *bind.Query:
 			if opts.Output == nil {
 				return nil, fmt.Errorf("starting job: a SELECT statement needs an output (--output)")
+			}
+			if selects++; selects > 1 {
+				return nil, parse.NewError(script, st.Position(), "a transform writes one SELECT to its output; write further results with CREATE TABLE … WITH (connector = …) and INSERT INTO")
 			}
 			if err := e.addPipe(ctx, j, b, opts.Output, st, script, len(queries), opts, ectx); err != nil {
 				return nil, err
@@ -160,41 +164,41 @@ func unwrapTable(t catalog.Table) catalog.Table {
 	return t
 }
 
-// createStreamTable creates a table for a streaming script: one with a
-// streaming connector is a stream (its WATERMARK giving the event time),
-// unless WITH (lookup = 'true') makes it a bounded lookup table.
-func (e *Engine) createStreamTable(ctx context.Context, b *bind.CreateTable, ectx *expr.Context) error {
-	if err := e.createTable(ctx, b, ectx); err != nil {
-		return err
-	}
-	name := strings.Join(b.Name, ".")
-	t, _, err := e.cat.Lookup(b.Name)
-	if err != nil {
-		return err
-	}
+// asStream wraps a connector's table as a stream (catalog.StreamTable)
+// when it can be read as one: its WATERMARK gives the event time, option
+// idle_timeout the idle timeout. WITH (lookup = 'true') keeps it bounded,
+// for lookup joins. Batch queries scan a stream like the table it wraps.
+func asStream(t catalog.Table, b *bind.CreateTable) (catalog.Table, error) {
 	if _, ok := t.(catalog.Streamable); !ok || strings.EqualFold(b.Options["lookup"], "true") {
-		return nil
-	}
-	if _, ok := t.(*catalog.StreamTable); ok {
-		return nil
+		if b.Watermark != nil {
+			return t, fmt.Errorf("WATERMARK needs a streaming connector (not a lookup table)")
+		}
+		return t, nil
 	}
 	et := catalog.EventTime{}
+	var err error
 	if b.Watermark != nil {
 		if et, err = b.Watermark.EventTime(); err != nil {
-			return fmt.Errorf("creating table %s: %w", name, err)
+			return t, err
 		}
 	}
 	if v := b.Options["idle_timeout"]; v != "" {
 		if et.IdleTimeout, err = time.ParseDuration(v); err != nil {
-			return fmt.Errorf("creating table %s: idle_timeout: %w", name, err)
+			return t, fmt.Errorf("idle_timeout: %w", err)
 		}
 	}
 	st, err := catalog.NewStreamTable(t, et)
 	if err != nil {
-		return fmt.Errorf("creating table %s: %w", name, err)
+		return t, err
 	}
-	e.cat.Put(name, st)
-	return nil
+	return st, nil
+}
+
+// releaseTable frees a table that was never registered.
+func releaseTable(t catalog.Table) {
+	if r, ok := t.(interface{ Release() }); ok {
+		r.Release()
+	}
 }
 
 // addPipe plans one streaming query into a pipeline writing to sink.

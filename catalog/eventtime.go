@@ -62,6 +62,14 @@ func (s *StreamTable) TimeColumn() int {
 	return -1
 }
 
+// Release frees the wrapped table's memory, if it holds any (a memory
+// stream): the catalog releases what it drops.
+func (s *StreamTable) Release() {
+	if r, ok := s.Table.(interface{ Release() }); ok {
+		r.Release()
+	}
+}
+
 // Unwrap returns the wrapped table.
 func (s *StreamTable) Unwrap() Table { return s.Table }
 

@@ -49,8 +49,8 @@ const maxPolls = 10_000
 
 // RunStreamFile runs a golden file that may hold streaming directives on
 // db, whose clock must be clock.Now. Jobs are polled on the test's
-// goroutine; everything they hold, and the memory streams the file
-// created, is released before it returns (db itself is the caller's).
+// goroutine; everything they hold is released before it returns (the
+// memory streams the file created go with db, which is the caller's).
 func RunStreamFile(t *testing.T, path string, db *streamsql.Engine, clock *Clock, rewrite bool) {
 	t.Helper()
 	s := &streamRunner{db: db, clock: clock, dir: t.TempDir()}
@@ -77,10 +77,7 @@ type streamRunner struct {
 	seen   int64 // sink rows already shown by expect
 	dlSeen int   // dead letters already shown
 
-	streams []releaser // streams the file created, released at the end
 }
-
-type releaser interface{ Release() }
 
 // run runs one record: streaming directives here, the rest as batch
 // records (CREATE TABLE of a stream also marking it as one).
@@ -88,7 +85,7 @@ func (s *streamRunner) run(r *Record) ([]string, error) {
 	ctx := context.Background()
 	switch r.Kind {
 	case "statement":
-		return s.statement(ctx, r)
+		return runRecord(s.db, r)
 	case "stream":
 		return s.start(ctx, r)
 	case "feed":
@@ -335,9 +332,5 @@ func (s *streamRunner) stop() error {
 // close releases everything the file's streaming held.
 func (s *streamRunner) close() error {
 	err := s.stop()
-	for _, st := range s.streams {
-		st.Release()
-	}
-	s.streams = nil
 	return err
 }

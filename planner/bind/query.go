@@ -98,6 +98,16 @@ func (b *binder) queryBody(q *parse.Query, outer *scope, env *cteEnv) (*rel, err
 		}
 	}
 	node := r.node
+	if b.opts.Streaming && readsStream(node) {
+		switch {
+		case len(q.OrderBy) > 0:
+			return nil, b.errf(q.OrderBy[0], "ORDER BY needs a bounded input: a stream never ends; rank within windows instead (ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) <= N)")
+		case q.Limit != nil:
+			return nil, b.errf(q.Limit, "LIMIT over a stream is not supported: a stream never ends")
+		case q.Offset != nil:
+			return nil, b.errf(q.Offset, "OFFSET over a stream is not supported: a stream never ends")
+		}
+	}
 	if len(keys) > 0 {
 		node = &logical.Sort{Input: node, Keys: keys}
 	}

@@ -248,3 +248,17 @@ func (w *WatermarkDef) EventTime() (catalog.EventTime, error) {
 	}
 	return et, fmt.Errorf("WATERMARK FOR %s must be %s or %s - INTERVAL '…' (a fixed delay), not %s", w.Column, w.Column, w.Column, w.Expr)
 }
+
+// readsStream reports whether n scans a stream table.
+func readsStream(n logical.Node) bool {
+	if s, ok := n.(*logical.Scan); ok {
+		_, is := s.Table.(*catalog.StreamTable)
+		return is
+	}
+	for _, c := range n.Children() {
+		if readsStream(c) {
+			return true
+		}
+	}
+	return false
+}
