@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors/memory"
 	"github.com/streamsql/streamsql/operators/expr"
 )
@@ -24,9 +25,13 @@ func TestCreateTableWithMemoryConnector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, ok := tbl.(*memory.Stream)
-	if !ok || s.Splits() != 2 {
+	st, ok := tbl.(*catalog.StreamTable) // a streaming connector's table is a stream
+	if !ok {
 		t.Fatalf("table is %T", tbl)
+	}
+	s, ok := st.Unwrap().(*memory.Stream)
+	if !ok || s.Splits() != 2 {
+		t.Fatalf("stream wraps %T", st.Unwrap())
 	}
 	if err := s.AppendJSONTo(0, `{"id":1,"ts":"2026-03-01 00:00:00"}`, `{"id":2,"ts":"2026-03-01 00:00:01"}`); err != nil {
 		t.Fatal(err)
