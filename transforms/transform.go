@@ -13,7 +13,7 @@
 //
 // Header keys are the flags of `streamsql run`: event-time,
 // watermark-delay, idle-timeout, checkpoint-interval, max-state-bytes,
-// allowed-lateness, dedup-ttl, parallelism.
+// allowed-lateness, dedup-ttl, parallelism (underscores work too).
 package transforms
 
 import (
@@ -79,8 +79,10 @@ func Parse(path, sql string) (*Transform, error) {
 	return t, nil
 }
 
-// Set sets one option by its flag name.
+// Set sets one option by its flag name (dashes or underscores:
+// max-state-bytes or max_state_bytes).
 func (o *Options) Set(key, val string) error {
+	key = strings.ReplaceAll(key, "_", "-")
 	var err error
 	dur := func(d *time.Duration) {
 		*d, err = time.ParseDuration(val)
