@@ -199,7 +199,8 @@ func (e *Engine) createTable(ctx context.Context, b *bind.CreateTable, ectx *exp
 func (e *Engine) insert(ctx context.Context, b *bind.Insert, ectx *expr.Context) (int64, error) {
 	tbl, _, err := e.cat.Lookup(b.Table)
 	if err != nil {
-		return 0, err
+		// Bound a moment ago: a concurrent DROP removed it.
+		return 0, fmt.Errorf("inserting: table %q does not exist (dropped meanwhile)", strings.Join(b.Table, "."))
 	}
 	mt, ok := tbl.(*catalog.MemTable)
 	if !ok {
