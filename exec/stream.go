@@ -29,6 +29,9 @@ import (
 // defaultCheckpointInterval applies when JobOptions.CheckpointInterval is 0.
 const defaultCheckpointInterval = 10 * time.Second
 
+// defaultTickInterval applies when JobOptions.TickInterval is 0.
+const defaultTickInterval = 100 * time.Millisecond
+
 // JobOptions configure a streaming job.
 type JobOptions struct {
 	// Alloc allocates every batch of the job (default memory.DefaultAllocator).
@@ -48,9 +51,14 @@ type JobOptions struct {
 	MaxStateBytes int64
 	// Parallelism is the number of instances of stages with KeyCols (<=1: 1).
 	Parallelism int
-	// Now is the clock for idle timeouts and the checkpoint interval
-	// (default time.Now).
+	// Now is the clock for idle timeouts, the checkpoint interval and the
+	// operators' ticks (default time.Now).
 	Now func() time.Time
+	// TickInterval is how often, in Run mode, each goroutine calls OnTick
+	// on the operators.Ticker operators it runs, data or not (Poll ticks
+	// once per call instead): 0 means 100ms; negative disables ticks in
+	// both modes.
+	TickInterval time.Duration
 	// DeadLetter receives malformed source input and late rows. Nil:
 	// malformed input fails the job and late rows are only counted.
 	DeadLetter DeadLetter
@@ -112,6 +120,7 @@ type Job struct {
 	opts     JobOptions
 	root     *operators.Stage
 	interval time.Duration
+	tick     time.Duration // <0: no ticks
 
 	scans   []*scanNode // in tree order
 	splits  []*splitState
@@ -155,6 +164,9 @@ func NewJob(ctx context.Context, root *operators.Stage, opts JobOptions) (*Job, 
 	j := &Job{opts: opts, root: root, interval: opts.CheckpointInterval, ctx: ctx}
 	if j.interval == 0 {
 		j.interval = defaultCheckpointInterval
+	}
+	if j.tick = opts.TickInterval; j.tick == 0 {
+		j.tick = defaultTickInterval
 	}
 	j.coord = newCoordinator(j)
 	j.sink = &sinkNode{nodeBase: nodeBase{job: j}, sink: opts.Sink}

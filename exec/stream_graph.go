@@ -28,6 +28,9 @@ type nodeBase struct {
 	// runs on its producer's goroutine (chained).
 	own   bool
 	chans []chan message // Run mode, own: one per edge
+	// tickers are the Ticker instances that run on this node's goroutine
+	// in Run mode (itself and the nodes chained after it), upstream first.
+	tickers []*opNode
 }
 
 func (n *nodeBase) setOut(p port) { n.out = p }

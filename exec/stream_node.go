@@ -50,6 +50,7 @@ type opNode struct {
 	wmOp     operators.Watermarked   // nil unless implemented
 	stateful operators.Stateful      // nil unless implemented
 	reporter operators.StateReporter // nil unless implemented
+	ticker   operators.Ticker        // nil unless implemented
 	opened   bool
 	done     bool // the operator returned ErrDone: its further input is dropped
 
@@ -68,6 +69,7 @@ func newOpNode(j *Job, s *operators.Stage, op operators.Operator, path string, k
 	n.wmOp, _ = op.(operators.Watermarked)
 	n.stateful, _ = op.(operators.Stateful)
 	n.reporter, _ = op.(operators.StateReporter)
+	n.ticker, _ = op.(operators.Ticker)
 	n.wm.Store(noWatermark)
 	n.emitFn = n.emit
 	return n

@@ -8,11 +8,12 @@ import (
 
 // Poll advances the job on the calling goroutine, starting no other: it
 // reads each split once, in tree order, pushing what it read through the
-// whole graph, and takes a checkpoint when the interval has passed (by
-// JobOptions.Now). The first Poll also runs every bounded source to its
-// end. It returns the rows read, and io.EOF once every input ended and
-// the final checkpoint is taken. Partitioned stages run their instances
-// one after another. After an error every later call returns it again.
+// whole graph, then ticks every operators.Ticker (upstream first, with
+// JobOptions.Now) and takes a checkpoint when the interval has passed.
+// The first Poll also runs every bounded source to its end. It returns
+// the rows read, and io.EOF once every input ended and the final
+// checkpoint is taken. Partitioned stages run their instances one after
+// another. After an error every later call returns it again.
 func (j *Job) Poll(ctx context.Context) (int, error) {
 	if err := j.startPoll(ctx); err != nil {
 		return 0, err
@@ -33,6 +34,9 @@ func (j *Job) Poll(ctx context.Context) (int, error) {
 	}
 	if j.finished {
 		return int(total), io.EOF
+	}
+	if err := j.tickAll(ctx); err != nil {
+		return int(total), j.fail(err)
 	}
 	if e := j.coord.maybeTrigger(); e != 0 {
 		if err := j.injectAll(ctx, e); err != nil {

@@ -30,6 +30,7 @@ func (j *Job) Run(ctx context.Context) error {
 		return nil
 	}
 	j.wire(modeRun)
+	j.assignTickers()
 	j.coord.reset()
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -131,7 +132,8 @@ func (s *splitState) run(ctx context.Context) error {
 
 // runInbox feeds a node from its channels until all its inputs ended,
 // reading only the edges its inbox does not block (barrier alignment, a
-// bounded input 0 first), so nothing is held in memory.
+// bounded input 0 first), so nothing is held in memory. Between messages
+// it ticks the Ticker operators it runs every tick interval.
 func runInbox(ctx context.Context, n *nodeBase) error {
 	in := n.in
 	if err := in.start(ctx); err != nil {
@@ -141,7 +143,16 @@ func runInbox(ctx context.Context, n *nodeBase) error {
 	for i, ch := range n.chans {
 		vals[i] = reflect.ValueOf(ch)
 	}
+	tickC, stopTick := n.tickTimer()
+	defer stopTick()
+	// The select's fixed cases: the end of ctx, then the tick (a zero
+	// Value, ignored, when the node runs no ticker).
 	done := reflect.ValueOf(ctx.Done())
+	var tickV reflect.Value
+	if tickC != nil {
+		tickV = reflect.ValueOf(tickC)
+	}
+	const fixed = 2
 	var cases []reflect.SelectCase
 	var live []int
 	for !in.finished {
@@ -162,19 +173,32 @@ func runInbox(ctx context.Context, n *nodeBase) error {
 			select {
 			case m = <-n.chans[live[0]]:
 				s = live[0]
+			case <-tickC:
+				if err := n.tickNodes(ctx); err != nil {
+					return err
+				}
+				continue
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		default:
-			cases = append(cases[:0], reflect.SelectCase{Dir: reflect.SelectRecv, Chan: done})
+			cases = append(cases[:0],
+				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: done},
+				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: tickV})
 			for _, s := range live {
 				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: vals[s]})
 			}
 			chosen, v, _ := reflect.Select(cases)
-			if chosen == 0 {
+			switch chosen {
+			case 0:
 				return ctx.Err()
+			case 1:
+				if err := n.tickNodes(ctx); err != nil {
+					return err
+				}
+				continue
 			}
-			s, m = live[chosen-1], v.Interface().(message)
+			s, m = live[chosen-fixed], v.Interface().(message)
 		}
 		if err := in.deliver(ctx, s, m); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -31,6 +32,18 @@ const (
 // grows; WatermarkEnd means the input is complete.
 type Watermarked interface {
 	OnWatermark(ctx context.Context, wm int64, emit Emit) error
+}
+
+// Ticker is implemented by operators with processing-time work (throttled
+// emission, TTLs): exec calls OnTick between batches, never concurrently
+// with them, at least every TickInterval while the job runs (also when no
+// data arrives; a polled job ticks once per Poll), with the job's clock.
+// Ticks stop once the operator's inputs all ended (after its last
+// EndOfInput) or it returned ErrDone. Rows emitted go downstream like
+// those of ProcessBatch (ownership moves to emit). A tick with nothing due
+// must be cheap: it may come often.
+type Ticker interface {
+	OnTick(ctx context.Context, now time.Time, emit Emit) error
 }
 
 // Stateful is implemented by operators whose state must survive a

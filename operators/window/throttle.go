@@ -2,6 +2,8 @@ package window
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,9 +14,25 @@ import (
 // Under EMIT CHANGES the groups touched since the last emission are
 // pending: their slices' touched flags stay set until emitChanges emits
 // them. Unthrottled, that happens after every batch; with EmitEvery, once
-// the interval has passed since the last emission, and always before a
-// window with pending changes closes (closing frees the records its
-// retractions need).
+// the interval has passed since the last emission (checked on every
+// batch, watermark and tick, so a quiet stream flushes too), and always
+// before a window with pending changes closes (closing frees the records
+// its retractions need).
+
+var _ operators.Ticker = (*Aggregate)(nil)
+
+// OnTick implements operators.Ticker: under EMIT CHANGES EVERY it emits
+// the pending changes once the interval has passed since the last
+// emission by now, so a quiet stream does not hold them back.
+func (a *Aggregate) OnTick(ctx context.Context, now time.Time, emit operators.Emit) error {
+	if !a.opened || a.closed {
+		return fmt.Errorf("ticking window aggregate: operator not open")
+	}
+	if !a.changes || a.spec.EmitEvery <= 0 || a.ended {
+		return nil
+	}
+	return a.emitIfDue(ctx, now.UnixMicro(), emit)
+}
 
 // maybeEmitChanges emits the pending changes unless EmitEvery holds them
 // back.
@@ -22,10 +40,19 @@ func (a *Aggregate) maybeEmitChanges(ctx context.Context, emit operators.Emit) e
 	if !a.pending {
 		return nil
 	}
-	if a.spec.EmitEvery > 0 && a.now().UnixMicro() < addSat(a.lastEmit, a.spec.EmitEvery) {
+	if a.spec.EmitEvery <= 0 {
+		return a.flushAt(ctx, 0, emit)
+	}
+	return a.emitIfDue(ctx, a.now().UnixMicro(), emit)
+}
+
+// emitIfDue emits the pending changes if EmitEvery has passed by now (µs
+// of processing time) since the last emission.
+func (a *Aggregate) emitIfDue(ctx context.Context, now int64, emit operators.Emit) error {
+	if !a.pending || now < addSat(a.lastEmit, a.spec.EmitEvery) {
 		return nil
 	}
-	return a.flushChanges(ctx, emit)
+	return a.flushAt(ctx, now, emit)
 }
 
 // flushChanges emits every pending change now.
@@ -33,8 +60,18 @@ func (a *Aggregate) flushChanges(ctx context.Context, emit operators.Emit) error
 	if !a.pending {
 		return nil
 	}
+	var now int64
 	if a.spec.EmitEvery > 0 {
-		a.lastEmit = a.now().UnixMicro()
+		now = a.now().UnixMicro()
+	}
+	return a.flushAt(ctx, now, emit)
+}
+
+// flushAt emits every pending change, at processing time now (µs; read
+// only under EmitEvery).
+func (a *Aggregate) flushAt(ctx context.Context, now int64, emit operators.Emit) error {
+	if a.spec.EmitEvery > 0 {
+		a.lastEmit = now
 	}
 	if err := a.emitChanges(ctx, emit); err != nil {
 		return err
