@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -19,11 +20,11 @@ func TestDistinct(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	s := haSchema(types.VarcharType, types.BigintType, types.DoubleType)
 	in := []arrow.RecordBatch{
-		buildBatch(t, mem, s, [][]any{{"a", 1, 1.0}, {"a", 1, 1.0}, {nil, 1, nil}, {"b", nil, 0.0}}),
-		buildBatch(t, mem, s, [][]any{{nil, 1, nil}, {"a", 2, 1.0}, {"b", nil, math.Copysign(0, -1)}, {"a", 1, 1.0}}),
-		buildBatch(t, mem, s, [][]any{{"c", 3, math.NaN()}, {"c", 3, math.NaN()}}),
-		buildBatch(t, mem, s, [][]any{{"d", 4, 4.0}, {"e", 5, 5.0}}),
-		buildBatch(t, mem, s, [][]any{{"d", 4, 4.0}}),
+		optest.Batch(t, mem, s, [][]any{{"a", 1, 1.0}, {"a", 1, 1.0}, {nil, 1, nil}, {"b", nil, 0.0}}),
+		optest.Batch(t, mem, s, [][]any{{nil, 1, nil}, {"a", 2, 1.0}, {"b", nil, math.Copysign(0, -1)}, {"a", 1, 1.0}}),
+		optest.Batch(t, mem, s, [][]any{{"c", 3, math.NaN()}, {"c", 3, math.NaN()}}),
+		optest.Batch(t, mem, s, [][]any{{"d", 4, 4.0}, {"e", 5, 5.0}}),
+		optest.Batch(t, mem, s, [][]any{{"d", 4, 4.0}}),
 	}
 	defer releaseBatches(in)
 	op := NewDistinct(s)

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -114,13 +115,13 @@ func TestHashAggregateBasic(t *testing.T) {
 	// c0 key, c1 value, c2 filter, c3 string value
 	s := haSchema(types.VarcharType, types.BigintType, types.BooleanType, types.VarcharType)
 	in := []arrow.RecordBatch{
-		buildBatch(t, mem, s, [][]any{
+		optest.Batch(t, mem, s, [][]any{
 			{"a", 1, true, "x"}, {"b", 2, false, "y"}, {nil, 3, true, nil}, {"a", nil, nil, "z"},
 		}),
-		buildBatch(t, mem, s, [][]any{
+		optest.Batch(t, mem, s, [][]any{
 			{"a", 1, true, "w"}, {nil, 5, false, "q"}, {"c", nil, true, nil}, {"b", 4, true, "y"},
 		}),
-		buildBatch(t, mem, s, nil),
+		optest.Batch(t, mem, s, nil),
 	}
 	defer releaseBatches(in)
 	aggs := []AggSpec{
@@ -196,8 +197,8 @@ func TestHashAggregateNoGroups(t *testing.T) {
 		}
 	}
 	in := []arrow.RecordBatch{
-		buildBatch(t, mem, s, [][]any{{1, 1.5}, {nil, nil}, {3, 2.5}}),
-		buildBatch(t, mem, s, [][]any{{3, math.NaN()}}),
+		optest.Batch(t, mem, s, [][]any{{1, 1.5}, {nil, nil}, {3, 2.5}}),
+		optest.Batch(t, mem, s, [][]any{{3, math.NaN()}}),
 	}
 	defer releaseBatches(in)
 	op, err := NewHashAggregate(s, nil, nil, aggs)
@@ -353,7 +354,7 @@ func haRandomInput(t testing.TB, mem memory.Allocator, r *rand.Rand, keyTypes []
 			rows[i] = append(row, v, f)
 		}
 		all = append(all, rows...)
-		bs = append(bs, buildBatch(t, mem, s, rows))
+		bs = append(bs, optest.Batch(t, mem, s, rows))
 	}
 	return s, bs, all
 }
@@ -426,7 +427,7 @@ func TestHashAggregateManyGroupsBatches(t *testing.T) {
 		for i := lo; i < min(lo+5000, n); i++ {
 			rows = append(rows, []any{i, i * 2})
 		}
-		in = append(in, buildBatch(t, mem, s, rows))
+		in = append(in, optest.Batch(t, mem, s, rows))
 	}
 	defer releaseBatches(in)
 	op, err := NewHashAggregate(s, []int{0}, []string{"k"}, []AggSpec{{Func: "sum", Args: []int{1}, Filter: -1, Name: "s"}})
@@ -551,7 +552,7 @@ func TestHashAggregateErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer op.Close()
-	b := buildBatch(t, mem, s2, [][]any{{1, math.MaxInt64}, {1, 1}})
+	b := optest.Batch(t, mem, s2, [][]any{{1, math.MaxInt64}, {1, 1}})
 	defer b.Release()
 	if err := op.ProcessBatch(ctx, 1, b, nil); err == nil {
 		t.Error("input 1 accepted")
@@ -572,7 +573,7 @@ func TestHashAggregateErrDone(t *testing.T) {
 	for i := 0; i < BatchSize+10; i++ {
 		rows = append(rows, []any{i})
 	}
-	b := buildBatch(t, mem, s, rows)
+	b := optest.Batch(t, mem, s, rows)
 	defer b.Release()
 	op, err := NewHashAggregate(s, []int{0}, []string{"k"}, []AggSpec{{Func: "count", Filter: -1, Name: "n"}})
 	if err != nil {

@@ -126,7 +126,7 @@ func NewHashJoin(spec HashJoinSpec) (*HashJoin, error) {
 		if bt.ID() != pt.ID() {
 			return nil, fmt.Errorf("creating hash join: key %d: build type %s differs from probe type %s", k, bt, pt)
 		}
-		if !supportedKeyType(bt) {
+		if !SupportedKeyType(bt) {
 			return nil, fmt.Errorf("creating hash join: key %d: unsupported key type %s", k, bt)
 		}
 		keyTypes[k] = bt

@@ -7,6 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // TestJoinGather checks joinGather against Take for every fast-path type,
@@ -44,7 +46,7 @@ func TestJoinGather(t *testing.T) {
 					for i, v := range c.vals {
 						rows[i] = []any{v}
 					}
-					b := buildBatch(t, mem, s, rows)
+					b := optest.Batch(t, mem, s, rows)
 					defer b.Release()
 					src := b.Column(0)
 					if sliced {
@@ -61,7 +63,7 @@ func TestJoinGather(t *testing.T) {
 			empty := array.MakeArrayOfNull(mem, c.dt, 0)
 			defer empty.Release()
 			checkGather(t, mem, empty, []int32{-1, -1, -1})
-			built := buildBatch(t, mem, joinSchema("c", c.dt), nil)
+			built := optest.Batch(t, mem, joinSchema("c", c.dt), nil)
 			defer built.Release()
 			checkGather(t, mem, built.Column(0), []int32{-1})
 		})

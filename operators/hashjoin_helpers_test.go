@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -42,11 +43,11 @@ func joinBatches(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]a
 	var out []arrow.RecordBatch
 	for _, n := range sizes {
 		n = min(n, len(rows))
-		out = append(out, buildBatch(t, mem, s, rows[:n]))
+		out = append(out, optest.Batch(t, mem, s, rows[:n]))
 		rows = rows[n:]
 	}
 	if len(rows) > 0 || len(sizes) == 0 {
-		out = append(out, buildBatch(t, mem, s, rows))
+		out = append(out, optest.Batch(t, mem, s, rows))
 	}
 	return out
 }

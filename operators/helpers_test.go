@@ -1,8 +1,8 @@
 package operators
 
-// Test helpers shared by the operator tests: building batches from rows of
-// Go values and reading them back, releasing batches, driving operators,
-// and fake evaluators. The xo-, ha- and join- helpers are the forms the
+// Test helpers shared by the operator tests: reading batches back as rows
+// of Go values (internal/optest builds them), releasing batches, driving
+// operators, and fake evaluators. The xo-, ha- and join- helpers are the forms the
 // filter/sort/…, aggregate and join tests use; they share the code below.
 
 import (
@@ -17,56 +17,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/types"
 )
-
-// buildBatch builds a batch of schema s from rows of Go values (nil is
-// NULL). Integer, timestamp and date columns take an int or the column's
-// Go type (int64, int32, arrow.Timestamp, arrow.Date32).
-func buildBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
-	t.Helper()
-	b := array.NewRecordBuilder(mem, s)
-	defer b.Release()
-	for _, row := range rows {
-		for c, v := range row {
-			fb := b.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(intOr[int64](v))
-			case *array.Int32Builder:
-				fb.Append(intOr[int32](v))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.TimestampBuilder:
-				fb.Append(intOr[arrow.Timestamp](v))
-			case *array.Date32Builder:
-				fb.Append(intOr[arrow.Date32](v))
-			case *array.MonthDayNanoIntervalBuilder:
-				fb.Append(v.(arrow.MonthDayNanoInterval))
-			default:
-				t.Fatalf("buildBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return b.NewRecordBatch()
-}
-
-// intOr converts an int to T; any other v must be a T.
-func intOr[T ~int32 | ~int64](v any) T {
-	if i, ok := v.(int); ok {
-		return T(i)
-	}
-	return v.(T)
-}
 
 // cellValue reads row i of a as a Go value: nil for NULL (every row of a
 // NULL-typed array), []any for a list. With typed, integers, timestamps
@@ -142,16 +96,10 @@ func releaseBatches(bs []arrow.RecordBatch) {
 	}
 }
 
-// xoBatch builds a batch from rows of Go values (nil is NULL), checking
-// that every row has a value for each field.
+// xoBatch is optest.Batch with the rows as arguments.
 func xoBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows ...[]any) arrow.RecordBatch {
 	t.Helper()
-	for _, r := range rows {
-		if len(r) != s.NumFields() {
-			t.Fatalf("row %v has %d values, want %d", r, len(r), s.NumFields())
-		}
-	}
-	return buildBatch(t, mem, s, rows)
+	return optest.Batch(t, mem, s, rows)
 }
 
 // xoValue returns row i of arr as a Go value of the kind xoBatch accepts.

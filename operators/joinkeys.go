@@ -32,18 +32,30 @@ type keyIndex interface {
 // key get specialized tables, anything else is keyed by RowKeys bytes.
 func newKeyIndex(keyTypes []arrow.DataType) keyIndex {
 	if len(keyTypes) == 1 {
-		switch keyTypes[0].ID() {
-		case arrow.INT64, arrow.INT32, arrow.DATE32, arrow.TIMESTAMP:
+		switch {
+		case IntKeyType(keyTypes[0]):
 			return &intIndex{}
-		case arrow.STRING:
+		case keyTypes[0].ID() == arrow.STRING:
 			return &stringIndex{}
 		}
 	}
 	return &bytesIndex{}
 }
 
-// supportedKeyType reports whether dt can be a hash-join key column.
-func supportedKeyType(dt arrow.DataType) bool {
+// IntKeyType reports whether a lone key column of type dt is hashed by
+// its integer value (BIGINT, INTEGER, DATE, TIMESTAMP) rather than by its
+// RowKeys bytes.
+func IntKeyType(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.INT64, arrow.INT32, arrow.DATE32, arrow.TIMESTAMP:
+		return true
+	}
+	return false
+}
+
+// SupportedKeyType reports whether dt can be a key column of a hash join,
+// a dedup or a top-N partition: a type RowKeys encodes, or NULL.
+func SupportedKeyType(dt arrow.DataType) bool {
 	switch dt.ID() {
 	case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DATE32,
 		arrow.BOOL, arrow.STRING, arrow.INTERVAL_MONTH_DAY_NANO, arrow.NULL:

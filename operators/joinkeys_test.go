@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 func TestValuesEqual(t *testing.T) {
@@ -32,14 +34,14 @@ func TestValuesEqual(t *testing.T) {
 	}
 	for _, c := range cases {
 		s := joinSchema("v", c.dt)
-		b := buildBatch(t, mem, s, [][]any{{c.a}, {c.b}})
+		b := optest.Batch(t, mem, s, [][]any{{c.a}, {c.b}})
 		if got := valuesEqual(b.Column(0), 0, b.Column(0), 1); got != c.want {
 			t.Errorf("%s: %v = %v: got %v", c.dt, c.a, c.b, got)
 		}
 		b.Release()
 	}
-	ints := buildBatch(t, mem, joinSchema("v", arrow.PrimitiveTypes.Int64), [][]any{{int64(1)}})
-	strs := buildBatch(t, mem, joinSchema("v", arrow.BinaryTypes.String), [][]any{{"1"}})
+	ints := optest.Batch(t, mem, joinSchema("v", arrow.PrimitiveTypes.Int64), [][]any{{int64(1)}})
+	strs := optest.Batch(t, mem, joinSchema("v", arrow.BinaryTypes.String), [][]any{{"1"}})
 	defer ints.Release()
 	defer strs.Release()
 	if valuesEqual(ints.Column(0), 0, strs.Column(0), 0) {

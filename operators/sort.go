@@ -218,7 +218,7 @@ func (sc *sortScratch) refine(kcols []sortKeyCol, rows []int32) {
 	for lo := 0; lo < len(sorted); {
 		hi := lo + 1
 		for hi < len(sorted) && sorted[hi].key == sorted[lo].key &&
-			(c.kind != sortKindString || c.strs[rows[off+hi]] == c.strs[rows[off+lo]]) {
+			(c.kind != SortKindString || c.strs[rows[off+hi]] == c.strs[rows[off+lo]]) {
 			hi++
 		}
 		if hi-lo > 1 {
@@ -236,7 +236,7 @@ func (sc *sortScratch) refine(kcols []sortKeyCol, rows []int32) {
 // scratch is reused; with a string key, equal keys are equal prefixes),
 // the position of the first of them in rows, and the number of NULLs.
 func (sc *sortScratch) sortRowsBy(c *sortKeyCol, rows []int32) (sorted []sortItem, off, nnull int) {
-	if c.kind == sortKindNull {
+	if c.kind == SortKindNull {
 		return nil, 0, len(rows)
 	}
 	nulls, items := sc.nulls[:0], sc.items[:0]
@@ -247,13 +247,13 @@ func (sc *sortScratch) sortRowsBy(c *sortKeyCol, rows []int32) (sorted []sortIte
 	}
 	lcp := 0
 	switch c.kind {
-	case sortKindInt, sortKindFloat:
+	case SortKindInt, SortKindFloat:
 		for _, r := range rows {
 			if !c.isNull(int(r)) {
 				items = append(items, sortItem{c.normalized(int(r)), r})
 			}
 		}
-	case sortKindString:
+	case SortKindString:
 		lcp = sortCommonPrefix(c, rows)
 		for _, r := range rows {
 			if !c.isNull(int(r)) {
@@ -277,7 +277,7 @@ func (sc *sortScratch) sortRowsBy(c *sortKeyCol, rows []int32) (sorted []sortIte
 	if !c.nullsFirst {
 		copy(rows[len(sorted):], nulls)
 	}
-	if c.kind == sortKindString {
+	if c.kind == SortKindString {
 		sortStringTies(c, sorted, out[:len(sorted)])
 	}
 	sc.nulls, sc.items = nulls, items

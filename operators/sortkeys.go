@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/streamsql/streamsql/operators/expr"
 )
 
 // SortKey is one ORDER BY term: the column position in the input, the
@@ -18,21 +20,22 @@ type SortKey struct {
 	NullsFirst bool
 }
 
-// sortKind is the physical form a sort key is extracted into.
-type sortKind uint8
+// SortKind is the physical form a sort key is extracted into; operators
+// that keep sort keys of their own (rank's top-N) share it.
+type SortKind uint8
 
 const (
-	sortKindNull   sortKind = iota // every value is NULL
-	sortKindInt                    // int32, int64, timestamp, date32, bool, interval: as int64
-	sortKindFloat                  // float64
-	sortKindString                 // string
+	SortKindNull   SortKind = iota // every value is NULL
+	SortKindInt                    // int32, int64, timestamp, date32, bool, interval: as int64
+	SortKindFloat                  // float64
+	SortKindString                 // string
 )
 
 // sortKeyCol holds the values of one sort key for a run of rows, extracted
 // into a flat typed slice. Strings alias the Arrow buffers they came from,
 // which must stay alive while the column is used.
 type sortKeyCol struct {
-	kind       sortKind
+	kind       SortKind
 	desc       bool
 	nullsFirst bool
 	ints       []int64
@@ -44,17 +47,18 @@ type sortKeyCol struct {
 	n          int
 }
 
-// sortKindOf maps an Arrow type to the form its keys are extracted into.
-func sortKindOf(dt arrow.DataType) (sortKind, error) {
+// SortKindOf maps an Arrow type to the form its keys are extracted into,
+// or fails for a type that cannot be sorted.
+func SortKindOf(dt arrow.DataType) (SortKind, error) {
 	switch dt.ID() {
 	case arrow.NULL:
-		return sortKindNull, nil
+		return SortKindNull, nil
 	case arrow.INT32, arrow.INT64, arrow.TIMESTAMP, arrow.DATE32, arrow.BOOL, arrow.INTERVAL_MONTH_DAY_NANO:
-		return sortKindInt, nil
+		return SortKindInt, nil
 	case arrow.FLOAT64:
-		return sortKindFloat, nil
+		return SortKindFloat, nil
 	case arrow.STRING:
-		return sortKindString, nil
+		return SortKindString, nil
 	}
 	return 0, fmt.Errorf("sorting by %s: unsupported type", dt)
 }
@@ -66,7 +70,7 @@ func newSortKeyCols(s *arrow.Schema, keys []SortKey) ([]sortKeyCol, error) {
 		if k.Col < 0 || k.Col >= s.NumFields() {
 			return nil, fmt.Errorf("preparing sort key %d: column %d out of range", i, k.Col)
 		}
-		kind, err := sortKindOf(s.Field(k.Col).Type)
+		kind, err := SortKindOf(s.Field(k.Col).Type)
 		if err != nil {
 			return nil, fmt.Errorf("preparing sort key %s: %w", s.Field(k.Col).Name, err)
 		}
@@ -99,13 +103,13 @@ func (c *sortKeyCol) setArray(arr arrow.Array) error {
 	if arr.NullN() == 0 {
 		switch a := arr.(type) {
 		case *array.Int64:
-			if c.kind == sortKindInt {
+			if c.kind == SortKindInt {
 				n := a.Len()
 				c.ints, c.n, c.aliased = a.Int64Values()[:n:n], n, true
 				return nil
 			}
 		case *array.Float64:
-			if c.kind == sortKindFloat {
+			if c.kind == SortKindFloat {
 				n := a.Len()
 				c.floats, c.n, c.aliased = a.Float64Values()[:n:n], n, true
 				return nil
@@ -118,54 +122,26 @@ func (c *sortKeyCol) setArray(arr arrow.Array) error {
 // appendArray appends the values of arr (borrowed; strings keep aliasing it).
 func (c *sortKeyCol) appendArray(arr arrow.Array) error {
 	n := arr.Len()
-	if arr.NullN() > 0 || c.kind == sortKindNull {
+	if arr.NullN() > 0 || c.kind == SortKindNull {
 		c.markNulls()
 		c.nulls = sortGrow(c.nulls, n)
 		for i := range n {
-			c.nulls = append(c.nulls, c.kind == sortKindNull || arr.IsNull(i))
+			c.nulls = append(c.nulls, c.kind == SortKindNull || arr.IsNull(i))
 		}
 	} else if c.anyNull {
 		c.nulls = append(c.nulls, make([]bool, n)...)
 	}
 	c.n += n
 	switch c.kind {
-	case sortKindInt:
+	case SortKindInt:
 		c.ints = sortGrow(c.ints, n)
-	case sortKindFloat:
+	case SortKindFloat:
 		c.floats = sortGrow(c.floats, n)
-	case sortKindString:
+	case SortKindString:
 		c.strs = sortGrow(c.strs, n)
 	}
 	switch a := arr.(type) {
 	case *array.Null:
-	case *array.Int64:
-		c.ints = append(c.ints, a.Int64Values()...)
-	case *array.Int32:
-		for _, v := range a.Int32Values() {
-			c.ints = append(c.ints, int64(v))
-		}
-	case *array.Timestamp:
-		for _, v := range a.TimestampValues() {
-			c.ints = append(c.ints, int64(v))
-		}
-	case *array.Date32:
-		for _, v := range a.Date32Values() {
-			c.ints = append(c.ints, int64(v))
-		}
-	case *array.Boolean:
-		for i := range n {
-			var v int64
-			if a.Value(i) {
-				v = 1
-			}
-			c.ints = append(c.ints, v)
-		}
-	case *array.MonthDayNanoInterval:
-		// Postgres orders intervals by their span with 30-day months.
-		const day = 86_400_000_000
-		for _, v := range a.MonthDayNanoIntervalValues() {
-			c.ints = append(c.ints, int64(v.Months)*30*day+int64(v.Days)*day+v.Nanoseconds/1000)
-		}
 	case *array.Float64:
 		c.floats = append(c.floats, a.Float64Values()...)
 	case *array.String:
@@ -173,13 +149,56 @@ func (c *sortKeyCol) appendArray(arr arrow.Array) error {
 			c.strs = append(c.strs, a.Value(i))
 		}
 	default:
-		return fmt.Errorf("extracting sort key of type %s: unsupported", arr.DataType())
+		var ok bool
+		if c.ints, ok = AppendInt64s(c.ints, arr); !ok {
+			return fmt.Errorf("extracting sort key of type %s: unsupported", arr.DataType())
+		}
 	}
-	if c.kind == sortKindInt && len(c.ints) != c.n || c.kind == sortKindFloat && len(c.floats) != c.n ||
-		c.kind == sortKindString && len(c.strs) != c.n {
+	if c.kind == SortKindInt && len(c.ints) != c.n || c.kind == SortKindFloat && len(c.floats) != c.n ||
+		c.kind == SortKindString && len(c.strs) != c.n {
 		return fmt.Errorf("extracting sort key of type %s: column type differs from schema", arr.DataType())
 	}
 	return nil
+}
+
+// AppendInt64s appends the values of an integer-like array (BIGINT,
+// INTEGER, TIMESTAMP, DATE, BOOLEAN as 0/1, INTERVAL as its span in µs
+// with 30-day months, as Postgres orders intervals) to dst as int64s, the
+// form sort and hash keys compare in. ok is false, and dst unchanged, for
+// another array type. Values under NULLs are appended as they are.
+func AppendInt64s(dst []int64, arr arrow.Array) (out []int64, ok bool) {
+	switch a := arr.(type) {
+	case *array.Int64:
+		dst = append(dst, a.Int64Values()...)
+	case *array.Int32:
+		for _, v := range a.Int32Values() {
+			dst = append(dst, int64(v))
+		}
+	case *array.Timestamp:
+		for _, v := range a.TimestampValues() {
+			dst = append(dst, int64(v))
+		}
+	case *array.Date32:
+		for _, v := range a.Date32Values() {
+			dst = append(dst, int64(v))
+		}
+	case *array.Boolean:
+		for i := range a.Len() {
+			var v int64
+			if a.Value(i) {
+				v = 1
+			}
+			dst = append(dst, v)
+		}
+	case *array.MonthDayNanoInterval:
+		const day = 86_400_000_000
+		for _, v := range a.MonthDayNanoIntervalValues() {
+			dst = append(dst, int64(v.Months)*30*day+int64(v.Days)*day+v.Nanoseconds/1000)
+		}
+	default:
+		return dst, false
+	}
+	return dst, true
 }
 
 // sortGrow returns s with room for n more elements, doubling its capacity
@@ -196,11 +215,11 @@ func sortGrow[T any](s []T, n int) []T {
 // appendRow appends row i of src (a column of the same key) to c.
 func (c *sortKeyCol) appendRow(src *sortKeyCol, i int) {
 	switch c.kind {
-	case sortKindInt:
+	case SortKindInt:
 		c.ints = append(c.ints, src.ints[i])
-	case sortKindFloat:
+	case SortKindFloat:
 		c.floats = append(c.floats, src.floats[i])
-	case sortKindString:
+	case SortKindString:
 		c.strs = append(c.strs, src.strs[i])
 	}
 	if null := src.isNull(i); null || c.anyNull {
@@ -213,38 +232,17 @@ func (c *sortKeyCol) appendRow(src *sortKeyCol, i int) {
 // setRow overwrites row j of c with row i of src (a column of the same key).
 func (c *sortKeyCol) setRow(j int, src *sortKeyCol, i int) {
 	switch c.kind {
-	case sortKindInt:
+	case SortKindInt:
 		c.ints[j] = src.ints[i]
-	case sortKindFloat:
+	case SortKindFloat:
 		c.floats[j] = src.floats[i]
-	case sortKindString:
+	case SortKindString:
 		c.strs[j] = src.strs[i]
 	}
 	if null := src.isNull(i); null || c.anyNull {
 		c.markNulls()
 		c.nulls[j] = null
 	}
-}
-
-// sortCompareFloat orders floats as Postgres does: NaN equals NaN and sorts
-// after every number; -0 equals 0.
-func sortCompareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	case a == b:
-		return 0
-	}
-	an, bn := a != a, b != b
-	switch {
-	case an && bn:
-		return 0
-	case an:
-		return 1
-	}
-	return -1
 }
 
 // markNulls starts tracking NULL flags, all false for the rows so far.
@@ -259,30 +257,36 @@ func (c *sortKeyCol) markNulls() {
 // applying direction and NULL placement.
 func (c *sortKeyCol) compare(i int, o *sortKeyCol, j int) int {
 	if c.anyNull || o.anyNull {
-		ni, nj := c.isNull(i), o.isNull(j)
-		if ni || nj {
-			switch {
-			case ni && nj:
-				return 0
-			case ni == c.nullsFirst:
-				return -1
-			}
-			return 1
+		if ni, nj := c.isNull(i), o.isNull(j); ni || nj {
+			return CompareNulls(ni, nj, c.nullsFirst)
 		}
 	}
 	var r int
 	switch c.kind {
-	case sortKindInt:
+	case SortKindInt:
 		r = cmp.Compare(c.ints[i], o.ints[j])
-	case sortKindFloat:
-		r = sortCompareFloat(c.floats[i], o.floats[j])
-	case sortKindString:
+	case SortKindFloat:
+		r = expr.CompareFloat(c.floats[i], o.floats[j])
+	case SortKindString:
 		r = strings.Compare(c.strs[i], o.strs[j])
 	}
 	if c.desc {
 		return -r
 	}
 	return r
+}
+
+// CompareNulls orders two sort key values of which at least one is NULL
+// (aNull, bNull say which): NULLs are equal, and go first or last by
+// nullsFirst whatever the direction of the key.
+func CompareNulls(aNull, bNull, nullsFirst bool) int {
+	switch {
+	case aNull && bNull:
+		return 0
+	case aNull == nullsFirst:
+		return -1
+	}
+	return 1
 }
 
 // compareSortRows orders row i of a against row j of b over every key.
@@ -300,7 +304,7 @@ func compareSortRows(a []sortKeyCol, i int, b []sortKeyCol, j int) int {
 // keys.
 func (c *sortKeyCol) normalized(i int) uint64 {
 	var u uint64
-	if c.kind == sortKindInt {
+	if c.kind == SortKindInt {
 		u = uint64(c.ints[i]) ^ 1<<63
 	} else {
 		u = sortNormalizeFloat(c.floats[i])
@@ -312,7 +316,7 @@ func (c *sortKeyCol) normalized(i int) uint64 {
 }
 
 // sortNormalizeFloat maps f to an unsigned integer with the same order as
-// sortCompareFloat: -0 equals 0, every NaN is equal and greatest.
+// expr.CompareFloat: -0 equals 0, every NaN is equal and greatest.
 func sortNormalizeFloat(f float64) uint64 {
 	if f == 0 {
 		return 1 << 63

@@ -162,9 +162,9 @@ func (t *TopN) ProcessBatch(ctx context.Context, input int, b arrow.RecordBatch,
 	}
 	if i < n && len(t.keys) == 1 && !t.bk[0].hasNulls() {
 		switch t.bk[0].kind {
-		case sortKindInt:
+		case SortKindInt:
 			i, used = t.scanInts(src, i, used)
-		case sortKindFloat:
+		case SortKindFloat:
 			i, used = t.scanFloats(src, i, used)
 		}
 	}
@@ -258,7 +258,7 @@ func (t *TopN) compact() error {
 	}
 	// String keys alias the released batches: point them at c.
 	for k, key := range t.keys {
-		if t.hk[k].kind != sortKindString {
+		if t.hk[k].kind != SortKindString {
 			continue
 		}
 		col := c.Column(key.Col).(*array.String)

@@ -170,7 +170,7 @@ func compareArrays(mem memory.Allocator, x, y arrow.Array, t types.Type, op cmpO
 		a, b := values[float64](x), values[float64](y)
 		if hasNaN(a) || hasNaN(b) {
 			for i := range a {
-				bits[i>>3] |= b2u(op.holds(cmpFloat(a[i], b[i]))) << (i & 7)
+				bits[i>>3] |= b2u(op.holds(CompareFloat(a[i], b[i]))) << (i & 7)
 			}
 		} else {
 			cmpVecT(op, a, b, bits)
@@ -239,7 +239,7 @@ func cmpVecT[T cmp.Ordered](op cmpOp, a, b []T, out []byte) {
 func cmpConstFloat(op cmpOp, a []float64, c float64, out []byte) {
 	if math.IsNaN(c) {
 		for i, x := range a {
-			out[i>>3] |= b2u(op.holds(cmpFloat(x, c))) << (i & 7)
+			out[i>>3] |= b2u(op.holds(CompareFloat(x, c))) << (i & 7)
 		}
 		return
 	}
@@ -305,8 +305,10 @@ func cmpConstString(op cmpOp, a *array.String, c string, out []byte) {
 	}
 }
 
-// cmpFloat is a total order: -0 = 0, NaN = NaN, NaN above everything.
-func cmpFloat(a, b float64) int {
+// CompareFloat orders floats as Postgres does, a total order: -0 equals
+// 0, NaN equals NaN and sorts above every number. Comparison, ORDER BY
+// and top-N all use it.
+func CompareFloat(a, b float64) int {
 	switch {
 	case a < b:
 		return -1

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -86,9 +87,8 @@ func TestLifecycleErrors(t *testing.T) {
 	nop := func(b arrow.RecordBatch) error { b.Release(); return nil }
 	for name, mk := range allOps() {
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			b := mkBatch(t, mem, dedupSchema, rows{{1, "a", 0, 1}})
+			mem := optest.CheckedMem(t)
+			b := optest.Batch(t, mem, dedupSchema, rows{{1, "a", 0, 1}})
 			defer b.Release()
 			op, _ := mk()
 			expectErr := func(what string, err error) {
@@ -108,7 +108,7 @@ func TestLifecycleErrors(t *testing.T) {
 			expectErr("second Open", op.Open(ctx, mem))
 			expectErr("input 1", op.ProcessBatch(ctx, 1, b, nop))
 			expectErr("end of input 1", op.EndOfInput(ctx, 1, nop))
-			other := mkBatch(t, mem, arrow.NewSchema(dedupSchema.Fields()[:2], nil), rows{{1, "a"}})
+			other := optest.Batch(t, mem, arrow.NewSchema(dedupSchema.Fields()[:2], nil), rows{{1, "a"}})
 			expectErr("wrong column count", op.ProcessBatch(ctx, 0, other, nop))
 			other.Release()
 			if err := op.ProcessBatch(ctx, 0, b, nop); err != nil {
@@ -134,11 +134,10 @@ func TestLifecycleErrors(t *testing.T) {
 // TIMESTAMP although the spec's schema says so.
 func TestTimeColumnTypeMismatch(t *testing.T) {
 	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	bad := arrow.NewSchema([]arrow.Field{
 		{Name: "ts", Type: arrow.PrimitiveTypes.Int64}, dedupSchema.Field(1), dedupSchema.Field(2), dedupSchema.Field(3)}, nil)
-	b := mkBatch(t, mem, bad, rows{{1, "a", 0, 1}})
+	b := optest.Batch(t, mem, bad, rows{{1, "a", 0, 1}})
 	defer b.Release()
 	for name, mk := range allOps() {
 		if name == "top-n changelog" {
@@ -164,14 +163,13 @@ func TestEmitErrors(t *testing.T) {
 	fail := func(b arrow.RecordBatch) error { b.Release(); return errBoom }
 	for name, mk := range allOps() {
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			op, _ := mk()
 			if err := op.Open(ctx, mem); err != nil {
 				t.Fatal(err)
 			}
 			defer op.Close()
-			b := mkBatch(t, mem, dedupSchema, rows{{1, "a", 0, 1}, {2, "b", 0, 2}, {3, "a", 0, 3}})
+			b := optest.Batch(t, mem, dedupSchema, rows{{1, "a", 0, 1}, {2, "b", 0, 2}, {3, "a", 0, 3}})
 			defer b.Release()
 			err := op.ProcessBatch(ctx, 0, b, fail)
 			if err == nil {
@@ -192,15 +190,14 @@ func TestLateSinkError(t *testing.T) {
 			continue // no late rows
 		}
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			op, _ := mk()
 			op.RouteLate(func(b arrow.RecordBatch, _ string) error { b.Release(); return errBoom })
 			if err := op.Open(ctx, mem); err != nil {
 				t.Fatal(err)
 			}
 			defer op.Close()
-			b := mkBatch(t, mem, dedupSchema, rows{{nil, "a", 0, 1}})
+			b := optest.Batch(t, mem, dedupSchema, rows{{nil, "a", 0, 1}})
 			defer b.Release()
 			if err := op.ProcessBatch(ctx, 0, b, nop); !errors.Is(err, errBoom) {
 				t.Errorf("error %v, want boom", err)
@@ -232,8 +229,7 @@ func TestRestoreCorrupt(t *testing.T) {
 	ops := allOps()
 	for name, mk := range ops {
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			snap := snapshotOf(t, mem, mk)
 			try := func(data []byte) error {
 				op, _ := mk()
@@ -342,8 +338,7 @@ func TestNoKeyColumns(t *testing.T) {
 // batches holding replaced rows must be released or compacted away.
 func TestKeptRowsStayBounded(t *testing.T) {
 	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	for _, mk := range []func() (stateful, error){
 		dedupOp(DedupSpec{Input: dedupSchema, KeyCols: []int{2}, TimeCol: 0, Mode: Latest}),
 		topnOp(TopNSpec{Input: dedupSchema, PartitionCols: []int{2}, CloseCol: -1, Order: []SortKey{{Col: 3, Desc: true}}, N: 3}),
@@ -356,7 +351,7 @@ func TestKeptRowsStayBounded(t *testing.T) {
 				v := i*1000 + j
 				r = append(r, []any{v, "x", (v * 7919) % 2000, v})
 			}
-			b := mkBatch(t, mem, dedupSchema, r)
+			b := optest.Batch(t, mem, dedupSchema, r)
 			if err := h.op.ProcessBatch(ctx, 0, b, nop); err != nil {
 				t.Fatal(err)
 			}

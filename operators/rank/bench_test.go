@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // benchBatches makes nb batches of 8192 rows over dedupSchema: times rising
@@ -27,7 +29,7 @@ func benchBatches(b *testing.B, mem memory.Allocator, nb, nk int) []arrow.Record
 			t += 3
 			rs[i] = []any{t + r.IntN(1000), names[r.IntN(nk)], r.IntN(nk), i}
 		}
-		out = append(out, mkBatch(b, mem, dedupSchema, rs))
+		out = append(out, optest.Batch(b, mem, dedupSchema, rs))
 	}
 	return out
 }
@@ -100,7 +102,7 @@ func topnBatches(b *testing.B, mem memory.Allocator, nb, nk int) []arrow.RecordB
 		for i := range rs {
 			rs[i] = []any{(w + 1 + r.IntN(2)) * 8192 * 3, names[r.IntN(nk)], r.IntN(1_000_000), "row"}
 		}
-		out = append(out, mkBatch(b, mem, topnSchema, rs))
+		out = append(out, optest.Batch(b, mem, topnSchema, rs))
 	}
 	return out
 }

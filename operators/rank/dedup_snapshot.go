@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 // Dedup snapshot: the header (magic, version, the spec's shape, then
@@ -54,7 +56,7 @@ func (d *Dedup) Snapshot(ctx context.Context, w io.Writer) error {
 
 func (d *Dedup) snapshot(ctx context.Context, w io.Writer) error {
 	hdr := append(d.shape(), d.wm, d.seq, d.late, int64(len(d.index)))
-	if err := writeHeader(w, hdr); err != nil {
+	if err := statecodec.WriteHeader(w, hdr); err != nil {
 		return err
 	}
 	kb := array.NewBinaryBuilder(d.mem, arrow.BinaryTypes.Binary)
@@ -81,7 +83,7 @@ func (d *Dedup) snapshot(ctx context.Context, w io.Writer) error {
 	eb := array.NewRecordBatch(entrySchema, cols, int64(len(last)))
 	releaseArrays(cols)
 	defer eb.Release()
-	if err := writeStream(w, d.mem, entrySchema, eb); err != nil {
+	if err := statecodec.WriteStream(w, d.mem, entrySchema, eb); err != nil {
 		return err
 	}
 	rb, err := d.rows.gather(ids)
@@ -89,7 +91,7 @@ func (d *Dedup) snapshot(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer rb.Release()
-	return writeStream(w, d.mem, d.input, rb)
+	return statecodec.WriteStream(w, d.mem, d.input, rb)
 }
 
 // Restore implements operators.Stateful: it reads state written by
@@ -108,19 +110,19 @@ func (d *Dedup) Restore(ctx context.Context, r io.Reader) error {
 }
 
 func (d *Dedup) restore(ctx context.Context, r io.Reader) error {
-	h, err := readHeader(r)
+	h, err := statecodec.ReadHeader(r)
 	if err != nil {
 		return err
 	}
-	if err := h.expect("dedup", d.shape()); err != nil {
+	if err := h.Expect("dedup", d.shape()); err != nil {
 		return err
 	}
-	wm, seq, late, n := h.next(), h.next(), h.next(), h.count()
-	if h.err != nil {
-		return h.err
+	wm, seq, late, n := h.Next(), h.Next(), h.Next(), h.Count()
+	if h.Err() != nil {
+		return h.Err()
 	}
 	var withRow []int32 // entries holding a row, in order
-	err = readStream(r, d.mem, entrySchema, func(b arrow.RecordBatch) error {
+	err = statecodec.ReadStream(r, d.mem, entrySchema, func(b arrow.RecordBatch) error {
 		keys, ok1 := b.Column(0).(*array.Binary)
 		last, ok2 := b.Column(1).(*array.Int64)
 		ts, ok3 := b.Column(2).(*array.Int64)
@@ -151,7 +153,7 @@ func (d *Dedup) restore(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("read %d keys, header lists %d", len(d.index), n)
 	}
 	next := 0
-	err = readStream(r, d.mem, d.input, func(b arrow.RecordBatch) error {
+	err = statecodec.ReadStream(r, d.mem, d.input, func(b arrow.RecordBatch) error {
 		for i := 0; i < int(b.NumRows()); i++ {
 			if next == len(withRow) {
 				return errors.New("more rows than keys holding one")

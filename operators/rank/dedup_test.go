@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // dedupCase is a script over dedupSchema (ts, k, g, v) with its expected
@@ -74,8 +75,7 @@ func TestDedupFirstArrival(t *testing.T) {
 }
 
 func TestDedupFirstArrivalProcessingTTL(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	var clock int64
 	spec := DedupSpec{Input: dedupSchema, KeyCols: []int{1}, TimeCol: -1, TTL: 100,
 		Now: func() time.Time { return time.UnixMicro(clock) }}
@@ -182,8 +182,7 @@ func TestDedupFloatAndBoolKeys(t *testing.T) {
 }
 
 func TestDedupStats(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	spec := DedupSpec{Input: dedupSchema, KeyCols: []int{1}, TimeCol: 0, Mode: Earliest}
 	h := newHarness(t, mem, dedupSchema, dedupOp(spec))
 	defer h.close()

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -24,62 +24,16 @@ var dedupSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 }, nil)
 
-// mkBatch builds a batch of schema s from rows of Go values: nil is NULL,
-// integer-like columns take an int, floats a float64, strings a string,
-// booleans a bool.
-func mkBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
-	t.Helper()
-	b := array.NewRecordBuilder(mem, s)
-	defer b.Release()
-	for _, row := range rows {
-		if len(row) != s.NumFields() {
-			t.Fatalf("row %v has %d values, want %d", row, len(row), s.NumFields())
-		}
-		for c, v := range row {
-			fb := b.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(int64(v.(int)))
-			case *array.Int32Builder:
-				fb.Append(int32(v.(int)))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp(v.(int)))
-			case *array.Date32Builder:
-				fb.Append(arrow.Date32(v.(int)))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			default:
-				t.Fatalf("mkBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return b.NewRecordBatch()
-}
-
 // render formats row i of b as space-separated values; an _op column
 // reads "+" or "-".
 func render(b arrow.RecordBatch, i int) string {
 	parts := make([]string, b.NumCols())
 	for c := range parts {
 		a := b.Column(c)
-		switch {
-		case a.IsNull(i):
-			parts[c] = "NULL"
-		case b.Schema().Field(c).Name == operators.OpColumn:
+		if b.Schema().Field(c).Name == operators.OpColumn && a.IsValid(i) {
 			parts[c] = map[string]string{operators.OpInsert: "+", operators.OpDelete: "-"}[a.ValueStr(i)]
-		default:
-			parts[c] = a.ValueStr(i)
-			if ts, ok := a.(*array.Timestamp); ok {
-				parts[c] = fmt.Sprint(int64(ts.Value(i)))
-			}
+		} else {
+			parts[c] = optest.Cell(a, i)
 		}
 	}
 	return strings.Join(parts, " ")
@@ -145,12 +99,7 @@ func (h *harness) open() stateful {
 
 func (h *harness) emit(b arrow.RecordBatch) error {
 	defer b.Release()
-	if !b.Schema().Equal(h.op.Schema()) {
-		h.t.Errorf("emitted schema %s, want %s", b.Schema(), h.op.Schema())
-	}
-	if b.NumRows() > operators.BatchSize {
-		h.t.Errorf("emitted %d rows, more than BatchSize", b.NumRows())
-	}
+	optest.CheckEmitted(h.t, b, h.op.Schema(), operators.BatchSize)
 	for i := 0; i < int(b.NumRows()); i++ {
 		h.out = append(h.out, render(b, i))
 	}
@@ -165,7 +114,7 @@ func (h *harness) run(steps ...any) []string {
 	for _, s := range steps {
 		switch s := s.(type) {
 		case rows:
-			b := mkBatch(h.t, h.mem, h.schema, s)
+			b := optest.Batch(h.t, h.mem, h.schema, s)
 			err := h.op.ProcessBatch(ctx, 0, b, h.emit)
 			b.Release()
 			if err != nil {
@@ -193,17 +142,7 @@ func (h *harness) run(steps ...any) []string {
 // restart snapshots the operator, closes it and restores a new one.
 func (h *harness) restart() {
 	h.t.Helper()
-	var buf strings.Builder
-	if err := h.op.Snapshot(context.Background(), &buf); err != nil {
-		h.t.Fatalf("Snapshot: %v", err)
-	}
-	if err := h.op.Close(); err != nil {
-		h.t.Fatalf("Close: %v", err)
-	}
-	h.op = h.open()
-	if err := h.op.Restore(context.Background(), strings.NewReader(buf.String())); err != nil {
-		h.t.Fatalf("Restore: %v", err)
-	}
+	h.op = optest.Restart(h.t, h.op, h.open)
 }
 
 func (h *harness) close() {
@@ -216,9 +155,7 @@ func (h *harness) close() {
 // returns the output and late rows.
 func script(t *testing.T, schema *arrow.Schema, mk func() (stateful, error), steps ...any) (out, late []string) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	h := newHarness(t, mem, schema, mk)
+	h := newHarness(t, optest.CheckedMem(t), schema, mk)
 	defer h.close()
 	return h.run(steps...), h.late
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/operators/expr"
 )
 
 // orderKeys holds the ORDER BY keys and arrival of TopN's kept rows, in
@@ -21,17 +22,8 @@ type orderKeys struct {
 	seq  []int64 // by slot
 }
 
-type orderKind uint8
-
-const (
-	orderNull   orderKind = iota // every value is NULL
-	orderInt                     // integers, timestamps, dates, booleans, intervals: as int64
-	orderFloat                   // float64
-	orderString                  // string
-)
-
 type orderCol struct {
-	kind       orderKind
+	kind       operators.SortKind
 	col        int
 	desc       bool
 	nullsFirst bool
@@ -56,18 +48,19 @@ func newOrderKeys(s *arrow.Schema, keys []operators.SortKey) (orderKeys, error) 
 		if k.Col < 0 || k.Col >= s.NumFields() {
 			return o, fmt.Errorf("order column %d out of range [0, %d)", k.Col, s.NumFields())
 		}
-		c := orderCol{col: k.Col, desc: k.Desc, nullsFirst: k.NullsFirst, nulls: make([]bool, 1)}
-		switch dt := s.Field(k.Col).Type; dt.ID() {
-		case arrow.NULL:
-			c.kind = orderNull
-		case arrow.INT32, arrow.INT64, arrow.TIMESTAMP, arrow.DATE32, arrow.BOOL, arrow.INTERVAL_MONTH_DAY_NANO:
-			c.kind, c.ints = orderInt, make([]int64, 1)
-		case arrow.FLOAT64:
-			c.kind, c.flts = orderFloat, make([]float64, 1)
-		case arrow.STRING:
-			c.kind, c.strs = orderString, make([]string, 1)
-		default:
+		dt := s.Field(k.Col).Type
+		kind, err := operators.SortKindOf(dt)
+		if err != nil {
 			return o, fmt.Errorf("order column %d has type %s, which cannot be sorted", k.Col, dt)
+		}
+		c := orderCol{kind: kind, col: k.Col, desc: k.Desc, nullsFirst: k.NullsFirst, nulls: make([]bool, 1)}
+		switch kind {
+		case operators.SortKindInt:
+			c.ints = make([]int64, 1)
+		case operators.SortKindFloat:
+			c.flts = make([]float64, 1)
+		case operators.SortKindString:
+			c.strs = make([]string, 1)
 		}
 		o.cols = append(o.cols, c)
 	}
@@ -82,21 +75,21 @@ func (o *orderKeys) load(b arrow.RecordBatch) error {
 		c.arr = b.Column(c.col)
 		var ok bool
 		switch c.kind {
-		case orderInt:
+		case operators.SortKindInt:
 			if a, isInt64 := c.arr.(*array.Int64); isInt64 {
 				c.bInts, ok = a.Int64Values(), true
 			} else {
-				c.own, ok = intValues(c.arr, c.own[:0])
+				c.own, ok = operators.AppendInt64s(c.own[:0], c.arr)
 				c.bInts = c.own
 			}
-		case orderFloat:
+		case operators.SortKindFloat:
 			var a *array.Float64
 			if a, ok = c.arr.(*array.Float64); ok {
 				c.bFlts = a.Float64Values()
 			}
-		case orderString:
+		case operators.SortKindString:
 			c.bStrs, ok = c.arr.(*array.String)
-		case orderNull:
+		case operators.SortKindNull:
 			ok = true
 		}
 		if !ok {
@@ -106,56 +99,20 @@ func (o *orderKeys) load(b arrow.RecordBatch) error {
 	return nil
 }
 
-// intValues reads an integer-like array other than BIGINT as int64s,
-// appending to buf.
-func intValues(a arrow.Array, buf []int64) ([]int64, bool) {
-	switch a := a.(type) {
-	case *array.Int32:
-		for _, v := range a.Int32Values() {
-			buf = append(buf, int64(v))
-		}
-	case *array.Timestamp:
-		for _, v := range a.TimestampValues() {
-			buf = append(buf, int64(v))
-		}
-	case *array.Date32:
-		for _, v := range a.Date32Values() {
-			buf = append(buf, int64(v))
-		}
-	case *array.Boolean:
-		for i := range a.Len() {
-			var v int64
-			if a.Value(i) {
-				v = 1
-			}
-			buf = append(buf, v)
-		}
-	case *array.MonthDayNanoInterval:
-		// Postgres orders intervals by their span with 30-day months.
-		const day = 86_400_000_000
-		for _, v := range a.MonthDayNanoIntervalValues() {
-			buf = append(buf, int64(v.Months)*30*day+int64(v.Days)*day+v.Nanoseconds/1000)
-		}
-	default:
-		return buf, false
-	}
-	return buf, true
-}
-
 // probe puts row i of the loaded batch, arrived as seq, in slot 0.
 func (o *orderKeys) probe(i int, seq int64) {
 	o.seq[0] = seq
 	for k := range o.cols {
 		c := &o.cols[k]
-		if c.nulls[0] = c.kind == orderNull || c.arr.IsNull(i); c.nulls[0] {
+		if c.nulls[0] = c.kind == operators.SortKindNull || c.arr.IsNull(i); c.nulls[0] {
 			continue
 		}
 		switch c.kind {
-		case orderInt:
+		case operators.SortKindInt:
 			c.ints[0] = c.bInts[i]
-		case orderFloat:
+		case operators.SortKindFloat:
 			c.flts[0] = c.bFlts[i]
-		case orderString:
+		case operators.SortKindString:
 			c.strs[0] = c.bStrs.Value(i) // aliases the batch: keep copies
 		}
 	}
@@ -171,11 +128,11 @@ func (o *orderKeys) keep(id int32) {
 			c := &o.cols[k]
 			c.nulls = grow(c.nulls, n)
 			switch c.kind {
-			case orderInt:
+			case operators.SortKindInt:
 				c.ints = grow(c.ints, n)
-			case orderFloat:
+			case operators.SortKindFloat:
 				c.flts = grow(c.flts, n)
-			case orderString:
+			case operators.SortKindString:
 				c.strs = grow(c.strs, n)
 			}
 		}
@@ -185,11 +142,11 @@ func (o *orderKeys) keep(id int32) {
 		c := &o.cols[k]
 		c.nulls[s] = c.nulls[0]
 		switch c.kind {
-		case orderInt:
+		case operators.SortKindInt:
 			c.ints[s] = c.ints[0]
-		case orderFloat:
+		case operators.SortKindFloat:
 			c.flts[s] = c.flts[0]
-		case orderString:
+		case operators.SortKindString:
 			c.strs[s] = strings.Clone(c.strs[0])
 		}
 	}
@@ -198,7 +155,7 @@ func (o *orderKeys) keep(id int32) {
 // drop forgets the slot of row id (so its strings can be collected).
 func (o *orderKeys) drop(id int32) {
 	for k := range o.cols {
-		if c := &o.cols[k]; c.kind == orderString {
+		if c := &o.cols[k]; c.kind == operators.SortKindString {
 			c.strs[id+1] = ""
 		}
 	}
@@ -215,50 +172,22 @@ func (o *orderKeys) compare(a, b int) int {
 }
 
 func (c *orderCol) compare(a, b int) int {
-	na, nb := c.nulls[a], c.nulls[b]
-	if na || nb {
-		switch {
-		case na && nb:
-			return 0
-		case na == c.nullsFirst:
-			return -1
-		}
-		return 1
+	if na, nb := c.nulls[a], c.nulls[b]; na || nb {
+		return operators.CompareNulls(na, nb, c.nullsFirst)
 	}
 	var r int
 	switch c.kind {
-	case orderInt:
+	case operators.SortKindInt:
 		r = cmp.Compare(c.ints[a], c.ints[b])
-	case orderFloat:
-		r = compareFloat(c.flts[a], c.flts[b])
-	case orderString:
+	case operators.SortKindFloat:
+		r = expr.CompareFloat(c.flts[a], c.flts[b])
+	case operators.SortKindString:
 		r = strings.Compare(c.strs[a], c.strs[b])
 	}
 	if c.desc {
 		return -r
 	}
 	return r
-}
-
-// compareFloat orders floats as Postgres does: NaN equals NaN and sorts
-// after every number; -0 equals 0.
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	case a == b:
-		return 0
-	}
-	an, bn := a != a, b != b
-	switch {
-	case an && bn:
-		return 0
-	case an:
-		return 1
-	}
-	return -1
 }
 
 // grow returns s extended to at least length n, keeping its contents;

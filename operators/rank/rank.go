@@ -126,10 +126,7 @@ func keyColumns(s *arrow.Schema, cols []int, what string) error {
 		if c < 0 || c >= s.NumFields() {
 			return fmt.Errorf("%s column %d out of range [0, %d)", what, c, s.NumFields())
 		}
-		switch dt := s.Field(c).Type; dt.ID() {
-		case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DATE32,
-			arrow.BOOL, arrow.STRING, arrow.INTERVAL_MONTH_DAY_NANO, arrow.NULL:
-		default:
+		if dt := s.Field(c).Type; !operators.SupportedKeyType(dt) {
 			return fmt.Errorf("%s column %d has type %s, which cannot be a key", what, c, dt)
 		}
 	}

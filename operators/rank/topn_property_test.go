@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // genTopN makes a random script over topnSchema: window ends a few
@@ -220,8 +220,7 @@ func TestTopNChangelogRandomized(t *testing.T) {
 		spec := randomTopNSpec(r, false)
 		steps := genTopN(r, 500+r.IntN(3000))
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			h := newHarness(t, mem, topnSchema, topnOp(spec))
 			defer h.close()
 			sim := &topnSim{spec: spec, wm: minWM, parts: map[string]*simPart{}}

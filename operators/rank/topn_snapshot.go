@@ -10,6 +10,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 // TopN snapshot: the header (magic, version, the spec's shape, then
@@ -76,7 +78,7 @@ func (t *TopN) snapshot(ctx context.Context, w io.Writer) error {
 		hdr = append(hdr, p.first, int64(len(rows)))
 		ids = append(ids, rows...)
 	}
-	if err := writeHeader(w, hdr); err != nil {
+	if err := statecodec.WriteHeader(w, hdr); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -95,7 +97,7 @@ func (t *TopN) snapshot(ctx context.Context, w io.Writer) error {
 	defer cols[len(cols)-1].Release()
 	sb := array.NewRecordBatch(t.snapSchema(), cols, int64(len(ids)))
 	defer sb.Release()
-	return writeStream(w, t.mem, t.snapSchema(), sb)
+	return statecodec.WriteStream(w, t.mem, t.snapSchema(), sb)
 }
 
 // Restore implements operators.Stateful: it reads state written by
@@ -114,28 +116,28 @@ func (t *TopN) Restore(ctx context.Context, r io.Reader) error {
 }
 
 func (t *TopN) restore(ctx context.Context, r io.Reader) error {
-	h, err := readHeader(r)
+	h, err := statecodec.ReadHeader(r)
 	if err != nil {
 		return err
 	}
-	if err := h.expect("top-n", t.shape()); err != nil {
+	if err := h.Expect("top-n", t.shape()); err != nil {
 		return err
 	}
-	wm, seq, late, np := h.next(), h.next(), h.next(), h.count()
+	wm, seq, late, np := h.Next(), h.Next(), h.Next(), h.Count()
 	var firsts []int64
 	var sizes []int
-	for i := 0; i < np && h.err == nil; i++ {
-		firsts = append(firsts, h.next())
-		if sizes = append(sizes, h.count()); sizes[i] < 1 || int64(sizes[i]) > t.spec.N {
+	for i := 0; i < np && h.Err() == nil; i++ {
+		firsts = append(firsts, h.Next())
+		if sizes = append(sizes, h.Count()); sizes[i] < 1 || int64(sizes[i]) > t.spec.N {
 			return fmt.Errorf("partition of %d rows", sizes[i])
 		}
 	}
-	if h.err != nil {
-		return h.err
+	if h.Err() != nil {
+		return h.Err()
 	}
 	pi, left := 0, 0 // partition being read, and its rows still to read
 	var cur *partition
-	err = readStream(r, t.mem, t.snapSchema(), func(sb arrow.RecordBatch) error {
+	err = statecodec.ReadStream(r, t.mem, t.snapSchema(), func(sb arrow.RecordBatch) error {
 		b := array.NewRecordBatch(t.input, sb.Columns()[:t.input.NumFields()], sb.NumRows())
 		defer b.Release()
 		seqs, ok := sb.Column(t.input.NumFields()).(*array.Int64)

@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // The top-n test input: wend TIMESTAMP, k VARCHAR, score BIGINT, name
@@ -121,8 +122,7 @@ func TestTopNChangelog(t *testing.T) {
 }
 
 func TestTopNStats(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	spec := TopNSpec{Input: topnSchema, PartitionCols: []int{1}, CloseCol: 0, N: 1}
 	h := newHarness(t, mem, topnSchema, topnOp(spec))
 	defer h.close()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -83,16 +84,16 @@ func TestNewWindowJoinErrors(t *testing.T) {
 func TestLifecycleErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, mk := range []func() (joinOp, error){mkInterval(intervalSpec(0, 0, false)), mkWindow(windowSpec(Inner))} {
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		op, err := mk()
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("%T", op)
 		ls := op.(interface{ inputs() [2]*arrow.Schema }).inputs()
-		b := mkBatch(t, mem, ls[0], nil)
+		b := optest.Batch(t, mem, ls[0], nil)
 		defer b.Release()
-		wrong := mkBatch(t, mem, arrow.NewSchema(ls[1].Fields()[:2], nil), nil)
+		wrong := optest.Batch(t, mem, arrow.NewSchema(ls[1].Fields()[:2], nil), nil)
 		defer wrong.Release()
 		nop := func(b arrow.RecordBatch) error { b.Release(); return nil }
 		check := func(what string, err error, want string) {
@@ -195,7 +196,7 @@ func TestEmitErrors(t *testing.T) {
 		}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := checkedMem(t)
+			mem := optest.CheckedMem(t)
 			op, err := tc.mk()
 			if err != nil {
 				t.Fatal(err)
@@ -205,9 +206,9 @@ func TestEmitErrors(t *testing.T) {
 			}
 			defer op.Close()
 			ins := op.(interface{ inputs() [2]*arrow.Schema }).inputs()
-			lb := mkBatch(t, mem, ins[0], big(100, 0, tc.window))
+			lb := optest.Batch(t, mem, ins[0], big(100, 0, tc.window))
 			defer lb.Release()
-			rb := mkBatch(t, mem, ins[1], big(100, 1000, tc.window))
+			rb := optest.Batch(t, mem, ins[1], big(100, 1000, tc.window))
 			defer rb.Release()
 			if err := op.ProcessBatch(ctx, 0, lb, failingEmit(1, errors.New("unexpected emit"))); err != nil {
 				t.Fatal(err)
@@ -230,7 +231,7 @@ func TestEmitErrorsPaddingOnArrival(t *testing.T) {
 		key  any
 		wm   int64
 	}{{"NULL keys", nil, minWM}, {"expired", "a", 100}} {
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		op, err := NewIntervalJoin(intervalSpec(5, 10, true))
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +249,7 @@ func TestEmitErrorsPaddingOnArrival(t *testing.T) {
 		for i := range rows {
 			rows[i] = []any{i, 100, tc.key}
 		}
-		b := mkBatch(t, mem, op.in[0], rows)
+		b := optest.Batch(t, mem, op.in[0], rows)
 		if err := op.ProcessBatch(ctx, 0, b, failingEmit(1, operators.ErrDone)); err != operators.ErrDone {
 			t.Errorf("%s: got %v, want ErrDone", tc.name, err)
 		}
@@ -258,7 +259,7 @@ func TestEmitErrorsPaddingOnArrival(t *testing.T) {
 }
 
 func TestLateWithoutSink(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	op, err := NewWindowJoin(windowSpec(Inner))
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestLateWithoutSink(t *testing.T) {
 	if err := op.OnWatermark(ctx, 10, nop); err != nil {
 		t.Fatal(err)
 	}
-	b := mkBatch(t, mem, op.in[1], [][]any{{1, 0, 10, "a"}, {2, 10, 20, "a"}})
+	b := optest.Batch(t, mem, op.in[1], [][]any{{1, 0, 10, "a"}, {2, 10, 20, "a"}})
 	defer b.Release()
 	if err := op.ProcessBatch(ctx, 1, b, nop); err != nil {
 		t.Fatal(err)
@@ -299,7 +300,7 @@ func TestLateSinkError(t *testing.T) {
 		{mkWindow(windowSpec(Inner)), [][]any{{1, 0, 10, "a"}}},
 		{mkWindow(windowSpec(Inner)), [][]any{{1, nil, 10, "a"}}},
 	} {
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		op, err := tc.mk()
 		if err != nil {
 			t.Fatal(err)
@@ -319,7 +320,7 @@ func TestLateSinkError(t *testing.T) {
 			t.Fatal(err)
 		}
 		ins := op.(interface{ inputs() [2]*arrow.Schema }).inputs()
-		b := mkBatch(t, mem, ins[0], tc.rows)
+		b := optest.Batch(t, mem, ins[0], tc.rows)
 		err = op.ProcessBatch(ctx, 0, b, nop)
 		b.Release()
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "dead-lettering late rows") {
@@ -335,7 +336,7 @@ func TestLateSinkError(t *testing.T) {
 func TestWatermarkNotAdvancing(t *testing.T) {
 	// A watermark below the last changes nothing: rows stay late against
 	// the highest.
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	ih := intervalHarness(t, mem, intervalSpec(0, 0, true))
 	defer ih.close()
 	checkOut(t, ih.run(lrows{{1, 100, "a"}}, wm(200), wm(5), lrows{{2, 150, "a"}}),

@@ -5,7 +5,6 @@ package timejoin
 // ends and snapshot/restarts, and renders what it emits.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -52,47 +52,6 @@ func windowSpec(t JoinType) WindowJoinSpec {
 	}
 }
 
-// mkBatch builds a batch of schema s from rows of Go values (nil is NULL;
-// integers, timestamps and dates may be given as int).
-func mkBatch(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
-	t.Helper()
-	b := array.NewRecordBuilder(mem, s)
-	defer b.Release()
-	for _, row := range rows {
-		if len(row) != s.NumFields() {
-			t.Fatalf("row %v has %d values, want %d", row, len(row), s.NumFields())
-		}
-		for c, v := range row {
-			fb := b.Field(c)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.Int64Builder:
-				fb.Append(int64(v.(int)))
-			case *array.Int32Builder:
-				fb.Append(int32(v.(int)))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp(v.(int)))
-			case *array.Date32Builder:
-				fb.Append(arrow.Date32(v.(int)))
-			case *array.MonthDayNanoIntervalBuilder:
-				fb.Append(v.(arrow.MonthDayNanoInterval))
-			default:
-				t.Fatalf("mkBatch: unsupported builder %T", fb)
-			}
-		}
-	}
-	return b.NewRecordBatch()
-}
-
 // render formats row i of b, its columns separated by spaces and the two
 // sides (after nleft columns) by " | ".
 func render(b arrow.RecordBatch, i, nleft int) string {
@@ -104,19 +63,17 @@ func render(b arrow.RecordBatch, i, nleft int) string {
 		case c > 0:
 			sb.WriteByte(' ')
 		}
-		a := b.Column(c)
-		switch {
-		case a.DataType().ID() == arrow.NULL || a.IsNull(i):
+		switch a := b.Column(c).(type) {
+		case *array.Null:
 			sb.WriteString("NULL")
-		default:
-			switch a := a.(type) {
-			case *array.Timestamp:
+		case *array.Date32:
+			if a.IsNull(i) {
+				sb.WriteString("NULL")
+			} else {
 				fmt.Fprint(&sb, int64(a.Value(i)))
-			case *array.Date32:
-				fmt.Fprint(&sb, int64(a.Value(i)))
-			default:
-				sb.WriteString(a.ValueStr(i))
 			}
+		default:
+			sb.WriteString(optest.Cell(a, i))
 		}
 	}
 	return sb.String()
@@ -199,12 +156,7 @@ func (h *harness) open() joinOp {
 
 func (h *harness) emit(b arrow.RecordBatch) error {
 	defer b.Release()
-	if !b.Schema().Equal(h.op.Schema()) {
-		h.t.Errorf("emitted schema %s, want %s", b.Schema(), h.op.Schema())
-	}
-	if b.NumRows() > operators.BatchSize {
-		h.t.Errorf("emitted %d rows, more than BatchSize", b.NumRows())
-	}
+	optest.CheckEmitted(h.t, b, h.op.Schema(), operators.BatchSize)
 	for i := range int(b.NumRows()) {
 		h.record(render(b, i, h.nleft))
 	}
@@ -250,7 +202,7 @@ func (h *harness) run(steps ...any) []string {
 
 func (h *harness) feed(input int, rows [][]any) error {
 	s := h.op.(interface{ inputs() [2]*arrow.Schema }).inputs()[input]
-	b := mkBatch(h.t, h.mem, s, rows)
+	b := optest.Batch(h.t, h.mem, s, rows)
 	defer b.Release()
 	return h.op.ProcessBatch(context.Background(), input, b, h.emit)
 }
@@ -260,17 +212,7 @@ func (c *core) inputs() [2]*arrow.Schema { return c.in }
 // restart snapshots the operator, closes it and restores a new one.
 func (h *harness) restart() {
 	h.t.Helper()
-	var buf bytes.Buffer
-	if err := h.op.Snapshot(context.Background(), &buf); err != nil {
-		h.t.Fatalf("Snapshot: %v", err)
-	}
-	if err := h.op.Close(); err != nil {
-		h.t.Fatalf("Close: %v", err)
-	}
-	h.op = h.open()
-	if err := h.op.Restore(context.Background(), &buf); err != nil {
-		h.t.Fatalf("Restore: %v", err)
-	}
+	h.op = optest.Restart(h.t, h.op, h.open)
 }
 
 func (h *harness) close() {
@@ -285,12 +227,4 @@ func checkOut(t testing.TB, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("output:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-}
-
-// checkedMem returns an allocator that the test checks is empty at the
-// end.
-func checkedMem(t *testing.T) *memory.CheckedAllocator {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	t.Cleanup(func() { mem.AssertSize(t, 0) })
-	return mem
 }

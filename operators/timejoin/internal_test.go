@@ -8,16 +8,18 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/internal/optest"
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 // Fault paths that validation keeps the joins from reaching, checked on
 // the helpers directly.
 
 func TestPickColumnErrors(t *testing.T) {
-	mem := checkedMem(t)
-	i64 := mkBatch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), [][]any{{1, 2, "a"}})
+	mem := optest.CheckedMem(t)
+	i64 := optest.Batch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), [][]any{{1, 2, "a"}})
 	defer i64.Release()
 	refs := []ref{{src: 0, row: 0}}
 	if _, err := pickColumn(mem, arrow.PrimitiveTypes.Uint8, []arrow.Array{i64.Column(0)}, refs); err == nil || !strings.Contains(err.Error(), "unsupported type uint8") {
@@ -36,8 +38,8 @@ func TestPickColumnErrors(t *testing.T) {
 }
 
 func TestKeyEncoderErrors(t *testing.T) {
-	mem := checkedMem(t)
-	b := mkBatch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), [][]any{{1, 2, "a"}})
+	mem := optest.CheckedMem(t)
+	b := optest.Batch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), [][]any{{1, 2, "a"}})
 	defer b.Release()
 	for _, tc := range []struct {
 		kind keyKind
@@ -60,7 +62,7 @@ func TestKeyEncoderErrors(t *testing.T) {
 }
 
 func TestStoreAddError(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	st := newStore(mem)
 	defer st.release()
 	s := arrow.NewSchema([]arrow.Field{field("x", arrow.PrimitiveTypes.Uint8)}, nil)
@@ -91,7 +93,7 @@ func TestStoreAddError(t *testing.T) {
 // buffers: without event time, with a NULL key, without window bounds.
 func TestRestoreBadRows(t *testing.T) {
 	ctx := context.Background()
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	for _, tc := range []struct {
 		mk   func() (joinOp, error)
 		row  []any
@@ -128,7 +130,7 @@ func TestRestoreBadRows(t *testing.T) {
 // right rows.
 func craftSnapshot(t *testing.T, mem memory.Allocator, w *bytes.Buffer, hdr []int64, ls *arrow.Schema, row []any, rs *arrow.Schema) {
 	t.Helper()
-	if err := writeHeader(w, append(hdr, minWM, 0, 0, 0)); err != nil {
+	if err := statecodec.WriteHeader(w, append(hdr, minWM, 0, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	for side, s := range []*arrow.Schema{ls, rs} {
@@ -136,18 +138,11 @@ func craftSnapshot(t *testing.T, mem memory.Allocator, w *bytes.Buffer, hdr []in
 		if side == 0 {
 			rows = [][]any{row}
 		}
-		b := mkBatch(t, mem, s, rows)
-		var st bytes.Buffer
-		iw := ipc.NewWriter(&st, ipc.WithSchema(s), ipc.WithAllocator(mem))
-		if err := iw.Write(b); err != nil {
+		b := optest.Batch(t, mem, s, rows)
+		err := statecodec.WriteStream(w, mem, s, b)
+		b.Release()
+		if err != nil {
 			t.Fatal(err)
 		}
-		iw.Close()
-		b.Release()
-		n := int64(st.Len())
-		for i := range 8 {
-			w.WriteByte(byte(n >> (8 * i)))
-		}
-		w.Write(st.Bytes())
 	}
 }

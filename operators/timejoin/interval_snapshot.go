@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 const intervalMagic = 0x314a_544e_4c51_5353 // "SSQLNTJ1"
@@ -41,7 +43,7 @@ func (j *IntervalJoin) Snapshot(ctx context.Context, w io.Writer) error {
 
 func (j *IntervalJoin) snapshot(ctx context.Context, w io.Writer) error {
 	hdr := append([]int64{intervalMagic, snapVersion}, j.shape()...)
-	if err := writeHeader(w, append(hdr, j.trailer()...)); err != nil {
+	if err := statecodec.WriteHeader(w, append(hdr, j.trailer()...)); err != nil {
 		return err
 	}
 	ss := j.snapSchemas()
@@ -81,7 +83,7 @@ func (j *IntervalJoin) Restore(ctx context.Context, r io.Reader) error {
 }
 
 func (j *IntervalJoin) restore(ctx context.Context, r io.Reader) error {
-	rest, err := readHeader(r, intervalMagic, j.shape())
+	rest, err := readHeader(r, "interval join", intervalMagic, j.shape())
 	if err != nil {
 		return err
 	}

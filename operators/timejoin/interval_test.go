@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 type scriptCase struct {
@@ -18,7 +20,7 @@ func runInterval(t *testing.T, spec IntervalSpec, cases []scriptCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := checkedMem(t)
+			mem := optest.CheckedMem(t)
 			h := intervalHarness(t, mem, spec)
 			defer h.close()
 			checkOut(t, h.run(c.steps...), c.want)
@@ -229,7 +231,7 @@ func TestIntervalKeyTypes(t *testing.T) {
 		{"interval", arrow.FixedWidthTypes.MonthDayNanoInterval, iv(1), iv(2), iv(1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := checkedMem(t)
+			mem := optest.CheckedMem(t)
 			spec := intervalSpec(-10, 10, false)
 			spec.Left, spec.Right = intervalSchema("l", tc.dt), intervalSchema("r", tc.dt)
 			h := intervalHarness(t, mem, spec)
@@ -285,7 +287,7 @@ func TestIntervalLargeOutput(t *testing.T) {
 		ls = append(ls, []any{i, 100, "a"})
 		rs = append(rs, []any{1000 + i, 100, "a"})
 	}
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := intervalHarness(t, mem, spec)
 	defer h.close()
 	out := h.run(ls, rs, endL{}, endR{})

@@ -27,23 +27,19 @@ func keyKindOf(types []arrow.DataType) keyKind {
 	case len(types) > 1:
 		return keyBytes
 	}
-	switch types[0].ID() {
-	case arrow.INT64, arrow.INT32, arrow.DATE32, arrow.TIMESTAMP:
+	switch {
+	case operators.IntKeyType(types[0]):
 		return keyInt
-	case arrow.STRING:
+	case types[0].ID() == arrow.STRING:
 		return keyString
 	}
 	return keyBytes
 }
 
-// keyType reports whether dt can be an equi-join key column.
+// keyType reports whether dt can be an equi-join key column: a hash-join
+// key type other than NULL, which would never match.
 func keyType(dt arrow.DataType) bool {
-	switch dt.ID() {
-	case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DATE32,
-		arrow.BOOL, arrow.STRING, arrow.INTERVAL_MONTH_DAY_NANO:
-		return true
-	}
-	return false
+	return dt.ID() != arrow.NULL && operators.SupportedKeyType(dt)
 }
 
 // keyEncoder reads the key columns of one batch so that a keyMap can look
@@ -60,24 +56,9 @@ func (e *keyEncoder) encode(cols []arrow.Array) error {
 	e.cols = cols
 	switch e.kind {
 	case keyInt:
-		e.ints = e.ints[:0]
-		switch a := cols[0].(type) {
-		case *array.Int64:
-			e.ints = append(e.ints, a.Int64Values()...)
-		case *array.Int32:
-			for _, v := range a.Int32Values() {
-				e.ints = append(e.ints, int64(v))
-			}
-		case *array.Date32:
-			for _, v := range a.Date32Values() {
-				e.ints = append(e.ints, int64(v))
-			}
-		case *array.Timestamp:
-			for _, v := range a.TimestampValues() {
-				e.ints = append(e.ints, int64(v))
-			}
-		default:
-			return fmt.Errorf("encoding keys: unexpected key type %s", a.DataType())
+		var ok bool
+		if e.ints, ok = operators.AppendInt64s(e.ints[:0], cols[0]); !ok {
+			return fmt.Errorf("encoding keys: unexpected key type %s", cols[0].DataType())
 		}
 	case keyString:
 		a, ok := cols[0].(*array.String)

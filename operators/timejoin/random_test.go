@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // oRow is a generated input row.
@@ -172,7 +174,7 @@ func intervalTrials(t *testing.T, seed int64, trials int) {
 			spec.LeftKeys, spec.RightKeys = nil, nil
 		}
 		name := fmt.Sprintf("trial %d [%d,%d] outer=%v keys=%d", trial, spec.Lower, spec.Upper, spec.LeftOuter, len(spec.LeftKeys))
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		h := intervalHarness(t, mem, spec)
 		h.run(g.steps...)
 		var got []string
@@ -252,7 +254,7 @@ func windowTrials(t *testing.T, seed int64, trials int) {
 			spec.LeftKeys, spec.RightKeys = nil, nil
 		}
 		name := fmt.Sprintf("trial %d %s keys=%d", trial, spec.Type, len(spec.LeftKeys))
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		h := windowHarness(t, mem, spec)
 		got := h.run(g.steps...)
 		want, late := windowOracle(g, spec)

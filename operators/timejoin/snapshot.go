@@ -1,67 +1,38 @@
 package timejoin
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
-// Snapshot encoding, shared by both joins: a length-prefixed header of
-// little-endian int64s (magic, version, the spec's shape, watermark, late
-// count, ended inputs), then one length-prefixed Arrow IPC stream per side holding its
-// buffered rows in the order they must be re-inserted, with the side's
-// columns (renamed c0, c1, … since input names may repeat) and any
-// per-row flags the join adds.
+// Snapshot encoding, shared by both joins and framed by
+// operators/statecodec: a header of int64s (magic, version, the spec's
+// shape, watermark, late count, ended inputs), then one Arrow IPC stream
+// per side holding its buffered rows in the order they must be
+// re-inserted, with the side's columns (renamed c0, c1, … since input
+// names may repeat) and any per-row flags the join adds.
 
-const snapVersion = 1
-
-// maxHeader bounds the header length read from a snapshot, against corrupt
-// input.
-const maxHeader = 1 << 16
-
-func writeHeader(w io.Writer, hdr []int64) error {
-	if err := binary.Write(w, binary.LittleEndian, int64(len(hdr))); err != nil {
-		return err
-	}
-	return binary.Write(w, binary.LittleEndian, hdr)
-}
+const snapVersion = 2 // 2: checksummed chunks
 
 // readHeader reads a header and checks its magic, version and shape; it
 // returns the values after the shape.
-func readHeader(r io.Reader, magic int64, shape []int64) ([]int64, error) {
-	var n int64
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-		return nil, fmt.Errorf("reading header: %w", err)
+func readHeader(r io.Reader, what string, magic int64, shape []int64) ([]int64, error) {
+	h, err := statecodec.ReadHeader(r)
+	if err != nil {
+		return nil, err
 	}
-	if n < 2 || n > maxHeader {
-		return nil, fmt.Errorf("reading header: bad length %d", n)
+	if err := h.Expect(what, append([]int64{magic, snapVersion}, shape...)); err != nil {
+		return nil, err
 	}
-	hdr := make([]int64, n)
-	if err := binary.Read(r, binary.LittleEndian, hdr); err != nil {
-		return nil, fmt.Errorf("reading header: %w", err)
-	}
-	if hdr[0] != magic || hdr[1] != snapVersion {
-		return nil, fmt.Errorf("not a snapshot of this operator of version %d", snapVersion)
-	}
-	hdr = hdr[2:]
-	if len(hdr) < len(shape) {
-		return nil, errors.New("truncated header")
-	}
-	for i, want := range shape {
-		if hdr[i] != want {
-			return nil, fmt.Errorf("snapshot of another join: shape field %d is %d, want %d", i, hdr[i], want)
-		}
-	}
-	return hdr[len(shape):], nil
+	return h.Rest(), nil
 }
 
 // snapSchema is the schema of a side's snapshot stream: the side's column
@@ -84,93 +55,51 @@ func typeShape(s *arrow.Schema) []int64 {
 	return out
 }
 
-// writeRows writes the rows at slots of st (side schema s) as one
-// length-prefixed IPC stream of schema ss, in batches of at most
-// operators.BatchSize rows; extra builds the columns after the side's for
-// the slots of a batch.
+// writeRows writes the rows at slots of st (side schema s) as one IPC
+// stream of schema ss, in batches of at most operators.BatchSize rows;
+// extra builds the columns after the side's for the slots of a batch.
 func (c *core) writeRows(ctx context.Context, w io.Writer, s, ss *arrow.Schema, st *store, slots []int32,
 	extra func(slots []int32) []arrow.Array) error {
-	var buf bytes.Buffer
-	iw := ipc.NewWriter(&buf, ipc.WithSchema(ss), ipc.WithAllocator(c.mem))
 	var p picker
-	for lo := 0; lo < len(slots); lo += operators.BatchSize {
-		if err := ctx.Err(); err != nil {
-			iw.Close()
-			return err
+	defer p.reset()
+	return statecodec.WriteStreamFunc(w, c.mem, ss, func(put func(arrow.RecordBatch) error) error {
+		for lo := 0; lo < len(slots); lo += operators.BatchSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			part := slots[lo:min(lo+operators.BatchSize, len(slots))]
+			p.reset()
+			for _, id := range part {
+				p.add(st.at(id))
+			}
+			cols, err := p.columns(c.mem, s.Fields())
+			if err != nil {
+				return err
+			}
+			if extra != nil {
+				cols = append(cols, extra(part)...)
+			}
+			rec := array.NewRecordBatch(ss, cols, int64(len(part)))
+			operators.ReleaseAll(cols)
+			err = put(rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
 		}
-		part := slots[lo:min(lo+operators.BatchSize, len(slots))]
-		p.reset()
-		for _, id := range part {
-			p.add(st.at(id))
-		}
-		cols, err := p.columns(c.mem, s.Fields())
-		if err != nil {
-			iw.Close()
-			return err
-		}
-		if extra != nil {
-			cols = append(cols, extra(part)...)
-		}
-		rec := array.NewRecordBatch(ss, cols, int64(len(part)))
-		operators.ReleaseAll(cols)
-		err = iw.Write(rec)
-		rec.Release()
-		if err != nil {
-			iw.Close()
-			return fmt.Errorf("encoding state: %w", err)
-		}
-	}
-	p.reset()
-	if err := iw.Close(); err != nil {
-		return fmt.Errorf("encoding state: %w", err)
-	}
-	if err := binary.Write(w, binary.LittleEndian, int64(buf.Len())); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+		return nil
+	})
 }
 
-// readRows reads one length-prefixed IPC stream of schema ss and calls f
-// with each batch (borrowed). The IPC decoder may panic on corrupt input;
-// that is reported as an error.
-func (c *core) readRows(ctx context.Context, r io.Reader, ss *arrow.Schema, f func(arrow.RecordBatch) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decoding state: corrupt snapshot: %v", p)
-		}
-	}()
-	var n int64
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-		return fmt.Errorf("reading state: %w", err)
-	}
-	if n < 0 || n > 1<<40 {
-		return fmt.Errorf("reading state: bad length %d", n)
-	}
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, n); err != nil {
-		return fmt.Errorf("reading state: %w", err)
-	}
-	ir, err := ipc.NewReader(&buf, ipc.WithAllocator(c.mem), ipc.WithSchema(ss))
-	if err != nil {
-		return fmt.Errorf("decoding state: %w", err)
-	}
-	defer ir.Release()
-	if !ir.Schema().Equal(ss) {
-		return fmt.Errorf("decoding state: schema %s, want %s", ir.Schema(), ss)
-	}
-	for ir.Next() {
+// readRows reads one IPC stream of schema ss and calls f with each batch
+// (borrowed), checking ctx between batches.
+func (c *core) readRows(ctx context.Context, r io.Reader, ss *arrow.Schema, f func(arrow.RecordBatch) error) error {
+	return statecodec.ReadStream(r, c.mem, ss, func(rec arrow.RecordBatch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := f(ir.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	if err := ir.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decoding state: %w", err)
-	}
-	return nil
+		return f(rec)
+	})
 }
 
 // sideBatch returns the side's columns of a snapshot batch under the

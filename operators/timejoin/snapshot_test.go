@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/internal/optest"
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 // snapshotEveryStep runs steps once straight and once per position with a
@@ -46,14 +50,14 @@ func TestIntervalSnapshotRestore(t *testing.T) {
 	}
 	for _, outer := range []bool{false, true} {
 		spec := intervalSpec(-5, 10, outer)
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		snapshotEveryStep(t, func() *harness { return intervalHarness(t, mem, spec) }, steps)
 	}
 }
 
 func TestWindowSnapshotRestore(t *testing.T) {
 	for typ := Inner; typ <= FullOuter; typ++ {
-		mem := checkedMem(t)
+		mem := optest.CheckedMem(t)
 		snapshotEveryStep(t, func() *harness { return windowHarness(t, mem, windowSpec(typ)) }, windowScript)
 	}
 }
@@ -61,7 +65,7 @@ func TestWindowSnapshotRestore(t *testing.T) {
 func TestRestoreReplayedEnd(t *testing.T) {
 	// An input that ended before the snapshot may end again after the
 	// restart (a replayed source), once.
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := intervalHarness(t, mem, intervalSpec(0, 0, true))
 	defer h.close()
 	h.run(lrows{{1, 100, "a"}}, endL{}, snap{}, endL{}, rrows{{10, 100, "a"}}, endR{})
@@ -73,7 +77,7 @@ func TestRestoreReplayedEnd(t *testing.T) {
 
 func TestSnapshotErrors(t *testing.T) {
 	ctx := context.Background()
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	// A snapshot with state, of each join.
 	ih := intervalHarness(t, mem, intervalSpec(-5, 5, true))
 	defer ih.close()
@@ -108,8 +112,9 @@ func TestSnapshotErrors(t *testing.T) {
 		{"other bounds", mkInterval(intervalSpec(-5, 6, true)), ib, "shape field 1"},
 		{"other join type", mkWindow(windowSpec(LeftOuter)), wsnap.Bytes(), "shape field 0"},
 		{"truncated state", mkInterval(intervalSpec(-5, 5, true)), ib[:len(ib)-10], "reading state"},
-		{"corrupt state", mkInterval(intervalSpec(-5, 5, true)), flip(ib, 8+8*hdrLen(ib)+8+4), "decoding state"},
-		{"missing state", mkInterval(intervalSpec(-5, 5, true)), ib[:8+8*hdrLen(ib)], "reading state"},
+		{"corrupt state", mkInterval(intervalSpec(-5, 5, true)), corruptState(ib, 4), "decoding state"},
+		{"damaged state", mkInterval(intervalSpec(-5, 5, true)), flip(ib, stateAt(ib)+12+4), "checksum mismatch"},
+		{"missing state", mkInterval(intervalSpec(-5, 5, true)), ib[:stateAt(ib)], "reading state"},
 		{"short header", mkInterval(intervalSpec(-5, 5, true)), rawHeader(intervalMagic, snapVersion), "truncated header"},
 		{"bad trailer", mkInterval(intervalSpec(-5, 5, true)), rawHeader(headerOf(ib)[:len(headerOf(ib))-1]...), "bad header"},
 		{"negative late count", mkInterval(intervalSpec(-5, 5, true)), withLate(ib, -1), "bad header"},
@@ -150,8 +155,8 @@ func TestSnapshotErrors(t *testing.T) {
 	// Writer failures, at the header and at each stream.
 	for _, h := range []*harness{ih, wh} {
 		for _, n := range []int{0, 1, 2, 3} {
-			w := &failWriter{after: n}
-			if err := h.op.Snapshot(ctx, w); !errors.Is(err, errWrite) {
+			w := &optest.FailWriter{After: n}
+			if err := h.op.Snapshot(ctx, w); !errors.Is(err, optest.ErrWrite) {
 				t.Errorf("Snapshot to a writer failing after %d writes: %v", n, err)
 			}
 		}
@@ -174,21 +179,22 @@ func mkWindow(spec WindowJoinSpec) func() (joinOp, error) {
 	return func() (joinOp, error) { return NewWindowJoin(spec) }
 }
 
-// hdrLen reads the header length of a snapshot.
+// A snapshot is chunks framed by statecodec: length (8 bytes), CRC-32C
+// (4 bytes), data. The first chunk is the header of int64s.
+
+// hdrLen reads the number of header values of a snapshot.
 func hdrLen(b []byte) int {
-	n := 0
-	for i := 7; i >= 0; i-- {
-		n = n<<8 | int(b[i])
-	}
-	return n
+	return int(binary.LittleEndian.Uint64(b)) / 8
 }
+
+// stateAt is the offset of the first state chunk, after the header.
+func stateAt(b []byte) int { return 12 + 8*hdrLen(b) }
 
 // headerOf returns the header values of a snapshot.
 func headerOf(b []byte) []int64 {
-	n := hdrLen(b)
-	out := make([]int64, n)
+	out := make([]int64, hdrLen(b))
 	for i := range out {
-		out[i] = int64(binary.LittleEndian.Uint64(b[8+8*i:]))
+		out[i] = int64(binary.LittleEndian.Uint64(b[12+8*i:]))
 	}
 	return out
 }
@@ -196,26 +202,26 @@ func headerOf(b []byte) []int64 {
 // rawHeader encodes a header alone.
 func rawHeader(vals ...int64) []byte {
 	var buf bytes.Buffer
-	writeHeader(&buf, vals)
+	statecodec.WriteHeader(&buf, vals)
 	return buf.Bytes()
 }
 
 // withLate returns a copy of snapshot b with its late count replaced.
 func withLate(b []byte, late int64) []byte {
-	c := append([]byte(nil), b...)
-	n := hdrLen(b)
-	binary.LittleEndian.PutUint64(c[8+8*(n-3):], uint64(late))
-	return c
+	hdr := headerOf(b)
+	hdr[len(hdr)-3] = late
+	return append(rawHeader(hdr...), b[stateAt(b):]...)
 }
 
-var errWrite = errors.New("write failed")
-
-type failWriter struct{ after int }
-
-func (w *failWriter) Write(p []byte) (int, error) {
-	if w.after <= 0 {
-		return 0, errWrite
-	}
-	w.after--
-	return len(p), nil
+// corruptState returns a copy of snapshot b with byte i of the first
+// state chunk's data altered and the chunk's checksum made to match, so
+// that the IPC decoder sees the damage.
+func corruptState(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	at := stateAt(b)
+	n := int(binary.LittleEndian.Uint64(c[at:]))
+	data := c[at+12 : at+12+n]
+	data[i] ^= 0xff
+	binary.LittleEndian.PutUint32(c[at+8:], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	return c
 }

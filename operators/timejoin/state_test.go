@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // seqRows makes n rows with ids from id0, event times from t0 (step 1) and
@@ -18,7 +20,7 @@ func seqRows(id0, t0, n, nkeys int) [][]any {
 }
 
 func TestIntervalStateFreed(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := intervalHarness(t, mem, intervalSpec(-10, 10, false))
 	defer h.close()
 	j := h.op.(*IntervalJoin)
@@ -55,7 +57,7 @@ func TestIntervalStateFreed(t *testing.T) {
 }
 
 func TestIntervalCompaction(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := intervalHarness(t, mem, intervalSpec(-10, 10, false))
 	defer h.close()
 	j := h.op.(*IntervalJoin)
@@ -78,7 +80,7 @@ func TestIntervalCompaction(t *testing.T) {
 }
 
 func TestIntervalKeyIDsReused(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := intervalHarness(t, mem, intervalSpec(0, 0, false))
 	defer h.close()
 	j := h.op.(*IntervalJoin)
@@ -95,7 +97,7 @@ func TestIntervalKeyIDsReused(t *testing.T) {
 }
 
 func TestWindowStateFreed(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := windowHarness(t, mem, windowSpec(FullOuter))
 	defer h.close()
 	j := h.op.(*WindowJoin)
@@ -122,10 +124,10 @@ func TestWindowStateFreed(t *testing.T) {
 }
 
 func TestStoreRetainsWholeBatches(t *testing.T) {
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	st := newStore(mem)
 	defer st.release()
-	b := mkBatch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), seqRows(0, 0, 3, 1))
+	b := optest.Batch(t, mem, intervalSchema("l", arrow.BinaryTypes.String), seqRows(0, 0, 3, 1))
 	defer b.Release()
 	slots, err := st.add(b, []int32{0, 1, 2}, nil)
 	if err != nil {

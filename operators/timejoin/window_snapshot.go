@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
 const windowMagic = 0x314a_4e57_4c51_5353 // "SSQLWNJ1"
@@ -34,7 +36,7 @@ func (j *WindowJoin) Snapshot(ctx context.Context, w io.Writer) error {
 
 func (j *WindowJoin) snapshot(ctx context.Context, w io.Writer) error {
 	hdr := append([]int64{windowMagic, snapVersion}, j.shape()...)
-	if err := writeHeader(w, append(hdr, j.trailer()...)); err != nil {
+	if err := statecodec.WriteHeader(w, append(hdr, j.trailer()...)); err != nil {
 		return err
 	}
 	for side, st := range j.stores {
@@ -66,7 +68,7 @@ func (j *WindowJoin) Restore(ctx context.Context, r io.Reader) error {
 }
 
 func (j *WindowJoin) restore(ctx context.Context, r io.Reader) error {
-	rest, err := readHeader(r, windowMagic, j.shape())
+	rest, err := readHeader(r, "window join", windowMagic, j.shape())
 	if err != nil {
 		return err
 	}

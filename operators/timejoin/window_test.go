@@ -4,13 +4,15 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 func runWindow(t *testing.T, spec WindowJoinSpec, cases []scriptCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := checkedMem(t)
+			mem := optest.CheckedMem(t)
 			h := windowHarness(t, mem, spec)
 			defer h.close()
 			checkOut(t, h.run(c.steps...), c.want)
@@ -129,7 +131,7 @@ func TestWindowJoinLargeOutput(t *testing.T) {
 		ls = append(ls, []any{i, 0, 10, "a"})
 		rs = append(rs, []any{1000 + i, 0, 10, "a"})
 	}
-	mem := checkedMem(t)
+	mem := optest.CheckedMem(t)
 	h := windowHarness(t, mem, windowSpec(Inner))
 	defer h.close()
 	out := h.run(ls, rs, endL{}, endR{})

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -82,8 +82,7 @@ func TestMultipleGroupColumns(t *testing.T) {
 }
 
 func TestErrorsAndLifecycle(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	ctx := context.Background()
 	done := func(arrow.RecordBatch) error { return operators.ErrDone }
 
@@ -170,8 +169,7 @@ func TestErrorsAndLifecycle(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	for _, tc := range []struct {
 		spec            Spec
 		windows, groups int

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -70,8 +71,7 @@ func runAssign(t *testing.T, mem memory.Allocator, spec AssignSpec, batches ...[
 }
 
 func TestAssign(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	rows := []ev{e(7, "a", 1), {t: 0, k: "x", v: 2, nullT: true}, e(-3, "b", -1), e(10, "c", 3)}
 	for _, tc := range []struct {
 		name string
@@ -124,8 +124,7 @@ func TestAssignSchema(t *testing.T) {
 // start order, with bounds that hold it, across batches larger than
 // BatchSize once multiplied.
 func TestAssignHopProperty(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	rng := rand.New(rand.NewSource(1))
 	for _, sh := range [][2]int64{{1, 1}, {3, 12}, {10, 60}, {7, 7000}, {1, 9000}} {
 		slide, size := sh[0], sh[1]
@@ -195,8 +194,7 @@ func TestNewAssignErrors(t *testing.T) {
 }
 
 func TestAssignErrorsAndLifecycle(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	ctx := context.Background()
 	done := func(b arrow.RecordBatch) error { b.Release(); return operators.ErrDone }
 	b := mkBatch(mem, []ev{e(1, "a", 1), e(2, "b", 2)})

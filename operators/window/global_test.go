@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -143,8 +144,7 @@ func TestGlobalProperty(t *testing.T) {
 }
 
 func globalPropRun(t *testing.T, spec Spec, seed int64) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	rng := rand.New(rand.NewSource(seed))
 	keys := []string{"a", "b", "c", "d", "e", "f", "g"}
 	var all [][]ev

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -100,27 +101,17 @@ func render(b arrow.RecordBatch, i int) string {
 	return strings.Join(parts, " ")
 }
 
+// value formats row i of a; the _op values read "+" and "-".
 func value(a arrow.Array, i int) string {
-	if a.IsNull(i) {
-		return "NULL"
-	}
-	switch a := a.(type) {
-	case *array.Timestamp:
-		return fmt.Sprint(int64(a.Value(i)))
-	case *array.Int64:
-		return fmt.Sprint(a.Value(i))
-	case *array.Float64:
-		return fmt.Sprintf("%g", a.Value(i))
-	case *array.String:
-		if a.Value(i) == operators.OpInsert {
+	if s, ok := a.(*array.String); ok && a.IsValid(i) {
+		switch s.Value(i) {
+		case operators.OpInsert:
 			return "+"
-		}
-		if a.Value(i) == operators.OpDelete {
+		case operators.OpDelete:
 			return "-"
 		}
-		return a.Value(i)
 	}
-	return a.ValueStr(i)
+	return optest.Cell(a, i)
 }
 
 type harness struct {
@@ -161,12 +152,7 @@ func (h *harness) open() *Aggregate {
 
 func (h *harness) emit(b arrow.RecordBatch) error {
 	defer b.Release()
-	if !b.Schema().Equal(h.op.Schema()) {
-		h.t.Errorf("emitted schema %s, want %s", b.Schema(), h.op.Schema())
-	}
-	if b.NumRows() > operators.BatchSize {
-		h.t.Errorf("emitted %d rows, more than BatchSize", b.NumRows())
-	}
+	optest.CheckEmitted(h.t, b, h.op.Schema(), operators.BatchSize)
 	for i := 0; i < int(b.NumRows()); i++ {
 		h.out = append(h.out, render(b, i))
 	}
@@ -211,17 +197,7 @@ func (h *harness) run(steps ...any) []string {
 // restart snapshots the operator, closes it and restores a new one.
 func (h *harness) restart() {
 	h.t.Helper()
-	var buf strings.Builder
-	if err := h.op.Snapshot(context.Background(), &buf); err != nil {
-		h.t.Fatalf("Snapshot: %v", err)
-	}
-	if err := h.op.Close(); err != nil {
-		h.t.Fatalf("Close: %v", err)
-	}
-	h.op = h.open()
-	if err := h.op.Restore(context.Background(), strings.NewReader(buf.String())); err != nil {
-		h.t.Fatalf("Restore: %v", err)
-	}
+	h.op = optest.Restart(h.t, h.op, h.open)
 }
 
 func (h *harness) close() {

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -158,8 +157,7 @@ func TestProperty(t *testing.T) {
 }
 
 func propRun(t *testing.T, spec Spec, seed int64) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	rng := rand.New(rand.NewSource(seed))
 	const delay = 30
 	keys := []string{"a", "b", "c", "d", "e"}

@@ -9,14 +9,13 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
 func TestRouteLateAndStateReporter(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	ctx := context.Background()
 	op, err := NewAggregate(tumble(10, true))
 	if err != nil {
@@ -88,8 +87,7 @@ func TestWatermarkEndThenEndOfInput(t *testing.T) {
 				spec := withEmit(s, m)
 				spec.EmitEvery = ev
 				t.Run(fmt.Sprintf("%s/%s/every=%d", name, m, ev), func(t *testing.T) {
-					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-					defer mem.AssertSize(t, 0)
+					mem := optest.CheckedMem(t)
 					h := newHarness(t, mem, spec)
 					want := h.run(append(append([]any(nil), steps...), end{})...)
 					h.close()
@@ -120,8 +118,7 @@ func dropMarkers(out []string, marker string) []string {
 }
 
 func TestGlobalErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	ctx := context.Background()
 	boom := errors.New("boom")
 	s := withEmit(global(false), Changes)

@@ -1,37 +1,32 @@
 package window
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/streamsql/streamsql/operators"
+	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
-// Snapshot encoding: a header of little-endian int64s (magic, version,
-// the spec's shape, watermark, row count, late count, next record id, the
-// processing time of the last throttled emission, the start and group
-// count of each slice, the first id and live count of each record chunk),
-// then two length-prefixed Arrow IPC streams: one batch per slice (keys,
-// accumulator states and per-group metadata, under EMIT CHANGES including
-// the pending flags) and, under EMIT CHANGES, one batch per chunk of
-// emitted records. EmitEvery is not part of the shape: a snapshot restores
-// under another interval, pending changes included.
+// Snapshot encoding, framed by operators/statecodec: a header of int64s
+// (magic, version, the spec's shape, watermark, row count, late count,
+// next record id, the processing time of the last throttled emission, the
+// start and group count of each slice, the first id and live count of
+// each record chunk), then two Arrow IPC streams: one batch per slice
+// (keys, accumulator states and per-group metadata, under EMIT CHANGES
+// including the pending flags) and, under EMIT CHANGES, one batch per
+// chunk of emitted records. EmitEvery is not part of the shape: a
+// snapshot restores under another interval, pending changes included.
 
 const (
 	snapMagic   = 0x314e4957_4c515353 // "SSQLWIN1"
-	snapVersion = 2                   // 2: pending flags, last emission time
+	snapVersion = 3                   // 2: pending flags, last emission time; 3: checksummed chunks
 )
-
-// maxSnapCount bounds counts read from a snapshot, against corrupt input.
-const maxSnapCount = 1 << 40
 
 // sliceSchema is the schema of the snapshot batch of a slice.
 func (a *Aggregate) sliceSchema() *arrow.Schema {
@@ -62,6 +57,11 @@ func (a *Aggregate) shape() []int64 {
 		int64(len(s.GroupCols)), int64(len(s.Aggs))}
 }
 
+// header is the start of the snapshot header: magic, version, shape.
+func (a *Aggregate) header() []int64 {
+	return append([]int64{snapMagic, snapVersion}, a.shape()...)
+}
+
 // Snapshot writes the aggregate's state to w.
 func (a *Aggregate) Snapshot(ctx context.Context, w io.Writer) error {
 	if !a.opened || a.closed {
@@ -74,9 +74,7 @@ func (a *Aggregate) Snapshot(ctx context.Context, w io.Writer) error {
 }
 
 func (a *Aggregate) snapshot(ctx context.Context, w io.Writer) error {
-	hdr := []int64{snapMagic, snapVersion}
-	hdr = append(hdr, a.shape()...)
-	hdr = append(hdr, a.wm, a.seq, a.late, a.recs.next, a.lastEmit, int64(len(a.starts)))
+	hdr := append(a.header(), a.wm, a.seq, a.late, a.recs.next, a.lastEmit, int64(len(a.starts)))
 	for _, st := range a.starts {
 		hdr = append(hdr, st, int64(a.slices[st].n))
 	}
@@ -84,10 +82,7 @@ func (a *Aggregate) snapshot(ctx context.Context, w io.Writer) error {
 	for _, c := range a.recs.chunks {
 		hdr = append(hdr, c.first, int64(c.live))
 	}
-	if err := binary.Write(w, binary.LittleEndian, int64(len(hdr))); err != nil {
-		return err
-	}
-	if err := binary.Write(w, binary.LittleEndian, hdr); err != nil {
+	if err := statecodec.WriteHeader(w, hdr); err != nil {
 		return err
 	}
 	ss := a.sliceSchema()
@@ -107,7 +102,7 @@ func (a *Aggregate) snapshot(ctx context.Context, w io.Writer) error {
 		}
 		recs = append(recs, r)
 	}
-	if err := writeStream(w, a, ss, recs); err != nil {
+	if err := statecodec.WriteStream(w, a.mem, ss, recs...); err != nil {
 		return err
 	}
 	if !a.changes {
@@ -123,7 +118,7 @@ func (a *Aggregate) snapshot(ctx context.Context, w io.Writer) error {
 			r.Release()
 		}
 	}()
-	return writeStream(w, a, rs, chunks)
+	return statecodec.WriteStream(w, a.mem, rs, chunks...)
 }
 
 // sliceBatch builds the snapshot batch of s.
@@ -174,26 +169,6 @@ func (a *Aggregate) sliceBatch(ss *arrow.Schema, s *slice) (arrow.RecordBatch, e
 	return array.NewRecordBatch(ss, cols, int64(s.n)), nil
 }
 
-// writeStream writes recs as one length-prefixed Arrow IPC stream.
-func writeStream(w io.Writer, a *Aggregate, s *arrow.Schema, recs []arrow.RecordBatch) error {
-	var buf bytes.Buffer
-	iw := ipc.NewWriter(&buf, ipc.WithSchema(s), ipc.WithAllocator(a.mem))
-	for _, r := range recs {
-		if err := iw.Write(r); err != nil {
-			iw.Close()
-			return fmt.Errorf("encoding state: %w", err)
-		}
-	}
-	if err := iw.Close(); err != nil {
-		return fmt.Errorf("encoding state: %w", err)
-	}
-	if err := binary.Write(w, binary.LittleEndian, int64(buf.Len())); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
 // Restore reads state written by Snapshot of an aggregate with the same
 // spec. It must follow Open and precede every batch.
 func (a *Aggregate) Restore(ctx context.Context, r io.Reader) error {
@@ -209,71 +184,35 @@ func (a *Aggregate) Restore(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-type hdrReader struct {
-	vals []int64
-	err  error
-}
-
-func (h *hdrReader) next() int64 {
-	if len(h.vals) == 0 {
-		h.err = errors.New("truncated header")
-		return 0
-	}
-	v := h.vals[0]
-	h.vals = h.vals[1:]
-	return v
-}
-
-func (h *hdrReader) count() int {
-	v := h.next()
-	if v < 0 || v > maxSnapCount {
-		h.err = fmt.Errorf("bad count %d in header", v)
-		return 0
-	}
-	return int(v)
-}
-
 func (a *Aggregate) restore(ctx context.Context, r io.Reader) error {
-	var nh int64
-	if err := binary.Read(r, binary.LittleEndian, &nh); err != nil {
-		return fmt.Errorf("reading header: %w", err)
+	h, err := statecodec.ReadHeader(r)
+	if err != nil {
+		return err
 	}
-	if nh < 2 || nh > 1<<24 {
-		return fmt.Errorf("reading header: bad length %d", nh)
+	if err := h.Expect("window aggregate", a.header()); err != nil {
+		return err
 	}
-	h := &hdrReader{vals: make([]int64, nh)}
-	if err := binary.Read(r, binary.LittleEndian, h.vals); err != nil {
-		return fmt.Errorf("reading header: %w", err)
-	}
-	if h.next() != snapMagic || h.next() != snapVersion {
-		return fmt.Errorf("not a window aggregate snapshot of version %d", snapVersion)
-	}
-	for i, want := range a.shape() {
-		if got := h.next(); got != want && h.err == nil {
-			return fmt.Errorf("snapshot of another window aggregate: shape field %d is %d, want %d", i, got, want)
-		}
-	}
-	wm, seq, late, next, lastEmit := h.next(), h.next(), h.next(), h.next(), h.next()
-	ns := h.count()
+	wm, seq, late, next, lastEmit := h.Next(), h.Next(), h.Next(), h.Next(), h.Next()
+	ns := h.Count()
 	starts := make([]int64, 0, min(ns, 1<<16))
 	sizes := make([]int, 0, min(ns, 1<<16))
-	for i := 0; i < ns && h.err == nil; i++ {
-		starts = append(starts, h.next())
-		sizes = append(sizes, h.count())
+	for i := 0; i < ns && h.Err() == nil; i++ {
+		starts = append(starts, h.Next())
+		sizes = append(sizes, h.Count())
 	}
-	nc := h.count()
+	nc := h.Count()
 	firsts := make([]int64, 0, min(nc, 1<<16))
 	lives := make([]int, 0, min(nc, 1<<16))
-	for i := 0; i < nc && h.err == nil; i++ {
-		firsts = append(firsts, h.next())
-		lives = append(lives, h.count())
+	for i := 0; i < nc && h.Err() == nil; i++ {
+		firsts = append(firsts, h.Next())
+		lives = append(lives, h.Count())
 	}
-	if h.err != nil {
-		return h.err
+	if err := h.Err(); err != nil {
+		return err
 	}
 	ss := a.sliceSchema()
 	i := 0
-	err := readStream(r, a, ss, func(rec arrow.RecordBatch) error {
+	err = statecodec.ReadStream(r, a.mem, ss, func(rec arrow.RecordBatch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -296,7 +235,7 @@ func (a *Aggregate) restore(ctx context.Context, r io.Reader) error {
 	}
 	rs := arrow.NewSchema(a.out.Fields()[:a.out.NumFields()-1], nil)
 	i = 0
-	err = readStream(r, a, rs, func(rec arrow.RecordBatch) error {
+	err = statecodec.ReadStream(r, a.mem, rs, func(rec arrow.RecordBatch) error {
 		if i >= len(firsts) {
 			return errors.New("record chunks do not match the header")
 		}
@@ -314,45 +253,6 @@ func (a *Aggregate) restore(ctx context.Context, r io.Reader) error {
 	}
 	if i != len(firsts) {
 		return fmt.Errorf("read %d record chunks, header lists %d", i, len(firsts))
-	}
-	return nil
-}
-
-// readStream reads one length-prefixed Arrow IPC stream of schema s and
-// calls f with each batch (borrowed). The IPC decoder may panic on corrupt
-// input; that is reported as an error.
-func readStream(r io.Reader, a *Aggregate, s *arrow.Schema, f func(arrow.RecordBatch) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decoding state: corrupt snapshot: %v", p)
-		}
-	}()
-	var n int64
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-		return fmt.Errorf("reading state: %w", err)
-	}
-	if n < 0 || n > 1<<40 {
-		return fmt.Errorf("reading state: bad length %d", n)
-	}
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, n); err != nil {
-		return fmt.Errorf("reading state: %w", err)
-	}
-	ir, err := ipc.NewReader(&buf, ipc.WithAllocator(a.mem), ipc.WithSchema(s))
-	if err != nil {
-		return fmt.Errorf("decoding state: %w", err)
-	}
-	defer ir.Release()
-	if !ir.Schema().Equal(s) {
-		return fmt.Errorf("decoding state: schema %s, want %s", ir.Schema(), s)
-	}
-	for ir.Next() {
-		if err := f(ir.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	if err := ir.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decoding state: %w", err)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/streamsql/streamsql/internal/optest"
 )
 
 // snapshotScenarios are scripts that leave state across steps.
@@ -49,8 +49,7 @@ func snapshotScenarios() []scriptCase {
 func TestSnapshotRestore(t *testing.T) {
 	for _, c := range snapshotScenarios() {
 		t.Run(c.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			h := newHarness(t, mem, c.spec)
 			want := h.run(c.steps...)
 			wantLate := h.late
@@ -72,8 +71,7 @@ func TestSnapshotRestore(t *testing.T) {
 }
 
 func TestRestoreErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	ctx := context.Background()
 	h := newHarness(t, mem, tumble(10, true))
 	h.run([]ev{e(1, "a", 1)})
@@ -82,6 +80,8 @@ func TestRestoreErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.close()
+	damaged := bytes.Clone(buf.Bytes())
+	damaged[len(damaged)-1] ^= 0xff // in the slices' IPC stream
 	for name, tc := range map[string]struct {
 		spec Spec
 		data []byte
@@ -90,6 +90,7 @@ func TestRestoreErrors(t *testing.T) {
 		"other spec": {tumble(20, true), buf.Bytes(), "another window aggregate"},
 		"truncated":  {tumble(10, true), buf.Bytes()[:buf.Len()-9], "restoring window aggregate"},
 		"garbage":    {tumble(10, true), []byte("0123456789abcdef0123"), "restoring window aggregate"},
+		"damaged":    {tumble(10, true), damaged, "checksum mismatch"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, mem, tc.spec)

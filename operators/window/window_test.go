@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/streamsql/streamsql/internal/optest"
 	"github.com/streamsql/streamsql/operators"
 )
 
@@ -27,8 +28,7 @@ type scriptCase struct {
 func runCases(t *testing.T, cases []scriptCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := optest.CheckedMem(t)
 			h := newHarness(t, mem, c.spec)
 			defer h.close()
 			got := h.run(c.steps...)
@@ -160,8 +160,7 @@ func TestHop(t *testing.T) {
 
 // An offset (date_bin's origin) shifts tumbling and hopping windows.
 func TestOffsetWindows(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := optest.CheckedMem(t)
 	for _, c := range []struct {
 		kind Kind
 		want []string
