@@ -238,7 +238,7 @@ func (d *Dedup) newEntry(k []byte, last int64) int32 {
 	d.entries[e] = entry{key: key, last: last, row: -1, live: true}
 	d.index[key] = e
 	if d.spec.TTL > 0 {
-		d.expiry.push(deadline{at: addSat(last, d.spec.TTL), e: e})
+		d.expiry.push(deadline{at: operators.AddSat(last, d.spec.TTL), e: e})
 	}
 	return e
 }
@@ -259,7 +259,7 @@ func (d *Dedup) expire(t int64) {
 	for d.expiry.len() > 0 && d.expiry.top().at < t {
 		x := d.expiry.top()
 		en := &d.entries[x.e]
-		if at := addSat(en.last, d.spec.TTL); at >= t {
+		if at := operators.AddSat(en.last, d.spec.TTL); at >= t {
 			// Seen again since it was pushed: wait for the new deadline.
 			d.expiry.replaceTop(deadline{at: at, e: x.e})
 			continue

@@ -63,16 +63,16 @@ func (d *Dedup) ProcessBatch(ctx context.Context, input int, b arrow.RecordBatch
 
 func (d *Dedup) lateReason() string {
 	if d.spec.Mode == Earliest {
-		return fmt.Sprintf("late event: event time before watermark %s", fmtTime(d.wm))
+		return fmt.Sprintf("late event: event time before watermark %s", operators.FormatEventTime(d.wm))
 	}
 	return fmt.Sprintf("late event: event time more than the key TTL %s behind watermark %s",
-		time.Duration(d.spec.TTL)*time.Microsecond, fmtTime(d.wm))
+		time.Duration(d.spec.TTL)*time.Microsecond, operators.FormatEventTime(d.wm))
 }
 
 // forgotten reports whether a row at t of a key not held is late because
 // its key may have been forgotten: its own TTL has passed.
 func (d *Dedup) forgotten(t int64) bool {
-	return d.spec.TTL > 0 && d.wm > addSat(t, d.spec.TTL)
+	return d.spec.TTL > 0 && d.wm > operators.AddSat(t, d.spec.TTL)
 }
 
 // firstArrival emits the rows of keys not held; now is the arrival time

@@ -3,6 +3,7 @@ package rank
 import (
 	"cmp"
 	"fmt"
+	"github.com/streamsql/streamsql/operators"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -131,7 +132,7 @@ func (s *dedupSim) batch(b rows) {
 		if useTime {
 			t = int64(row[0].(int))
 		}
-		forgotten := s.ttl > 0 && s.wm > addSat(t, s.ttl)
+		forgotten := s.ttl > 0 && s.wm > operators.AddSat(t, s.ttl)
 		switch s.mode {
 		case FirstArrival:
 			if ok {
@@ -214,7 +215,7 @@ func (s *dedupSim) watermark(w int64) {
 	}
 	if s.ttl > 0 {
 		for key, k := range s.keys {
-			if addSat(k.last, s.ttl) < w {
+			if operators.AddSat(k.last, s.ttl) < w {
 				delete(s.keys, key)
 			}
 		}

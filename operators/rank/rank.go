@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -131,29 +130,6 @@ func keyColumns(s *arrow.Schema, cols []int, what string) error {
 		}
 	}
 	return nil
-}
-
-// addSat is x+y saturated to the int64 range.
-func addSat(x, y int64) int64 {
-	r := x + y
-	if y > 0 && r < x {
-		return math.MaxInt64
-	}
-	if y < 0 && r > x {
-		return math.MinInt64
-	}
-	return r
-}
-
-// fmtTime formats µs since the epoch for error and late-row messages.
-func fmtTime(us int64) string {
-	switch us {
-	case math.MinInt64:
-		return "-inf"
-	case math.MaxInt64:
-		return "+inf"
-	}
-	return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.999999Z")
 }
 
 // emitChunks emits n output rows in batches of at most

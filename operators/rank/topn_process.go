@@ -58,7 +58,7 @@ func (t *TopN) windowed(b arrow.RecordBatch) error {
 			t.nullIx = append(t.nullIx, int32(i))
 			continue
 		}
-		c := addSat(int64(closes.Value(i)), t.spec.CloseOffset)
+		c := operators.AddSat(int64(closes.Value(i)), t.spec.CloseOffset)
 		if c <= t.wm {
 			t.lateIx = append(t.lateIx, int32(i))
 			continue
@@ -84,7 +84,7 @@ func (t *TopN) windowed(b arrow.RecordBatch) error {
 	if err := t.sinkLate(b, t.nullIx, "late event: NULL window close time"); err != nil {
 		return err
 	}
-	return t.sinkLate(b, t.lateIx, fmt.Sprintf("late event: its window closed at watermark %s", fmtTime(t.wm)))
+	return t.sinkLate(b, t.lateIx, fmt.Sprintf("late event: its window closed at watermark %s", operators.FormatEventTime(t.wm)))
 }
 
 // OnWatermark implements operators.Watermarked: windowed, it emits and

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/internal/optest"
+	"github.com/streamsql/streamsql/operators"
 )
 
 // genTopN makes a random script over topnSchema: window ends a few
@@ -118,7 +119,7 @@ func (s *topnSim) run(steps []any) {
 				}
 				var c int64
 				if s.spec.CloseCol >= 0 {
-					c = addSat(int64(row[0].(int)), s.spec.CloseOffset)
+					c = operators.AddSat(int64(row[0].(int)), s.spec.CloseOffset)
 					if c <= s.wm {
 						late = append(late, simRow(row)+" | late event")
 						continue

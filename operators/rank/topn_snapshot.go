@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/operators/statecodec"
 )
 
@@ -170,7 +171,7 @@ func (t *TopN) restore(ctx context.Context, r io.Reader) error {
 					if closes.IsNull(i) {
 						return errors.New("NULL close time")
 					}
-					c = addSat(int64(closes.Value(i)), t.spec.CloseOffset)
+					c = operators.AddSat(int64(closes.Value(i)), t.spec.CloseOffset)
 				}
 				cur = t.partition(k, c, firsts[pi])
 				left = sizes[pi]

@@ -14,7 +14,6 @@ package timejoin
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -203,25 +202,3 @@ func (c *core) sinkLate(b arrow.RecordBatch, idx []int32, reason string) error {
 	return nil
 }
 
-// addSat is x+y saturated to the int64 range.
-func addSat(x, y int64) int64 {
-	r := x + y
-	if y > 0 && r < x {
-		return math.MaxInt64
-	}
-	if y < 0 && r > x {
-		return math.MinInt64
-	}
-	return r
-}
-
-// fmtTime renders a timestamp (µs) for messages.
-func fmtTime(us int64) string {
-	switch us {
-	case minWM:
-		return "-inf"
-	case operators.WatermarkEnd:
-		return "+inf"
-	}
-	return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.999999Z")
-}

@@ -204,18 +204,18 @@ func (j *IntervalJoin) expired(side int, ts, wm int64) bool {
 		return true
 	}
 	if side == 0 {
-		return ts < addSat(wm, j.spec.Lower)
+		return ts < operators.AddSat(wm, j.spec.Lower)
 	}
-	return ts < addSat(wm, -j.spec.Upper)
+	return ts < operators.AddSat(wm, -j.spec.Upper)
 }
 
 // probeRange is the event-time range of the other side's rows a row of
 // side at ts matches.
 func (j *IntervalJoin) probeRange(side int, ts int64) (lo, hi int64) {
 	if side == 0 {
-		return addSat(ts, -j.spec.Upper), addSat(ts, -j.spec.Lower)
+		return operators.AddSat(ts, -j.spec.Upper), operators.AddSat(ts, -j.spec.Lower)
 	}
-	return addSat(ts, j.spec.Lower), addSat(ts, j.spec.Upper)
+	return operators.AddSat(ts, j.spec.Lower), operators.AddSat(ts, j.spec.Upper)
 }
 
 // group returns the group of id, making room for a new one.

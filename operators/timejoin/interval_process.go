@@ -81,7 +81,7 @@ func (j *IntervalJoin) process(side int, b arrow.RecordBatch, emit operators.Emi
 	if err := j.sinkLate(b, j.nullIx, "late event: NULL event time"); err != nil {
 		return err
 	}
-	reason := fmt.Sprintf("late event: %s event time below the watermark %s", sideName(side), fmtTime(j.wm))
+	reason := fmt.Sprintf("late event: %s event time below the watermark %s", sideName(side), operators.FormatEventTime(j.wm))
 	if err := j.sinkLate(b, j.lateIx, reason); err != nil {
 		return err
 	}

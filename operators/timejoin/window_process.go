@@ -38,7 +38,7 @@ func (j *WindowJoin) ProcessBatch(ctx context.Context, input int, b arrow.Record
 	if err := j.sinkLate(b, j.nullIx, "late event: NULL window bounds"); err != nil {
 		return err
 	}
-	reason := fmt.Sprintf("late event: %s row of a window closed at watermark %s", sideName(side), fmtTime(j.wm))
+	reason := fmt.Sprintf("late event: %s row of a window closed at watermark %s", sideName(side), operators.FormatEventTime(j.wm))
 	if err := j.sinkLate(b, j.lateIx, reason); err != nil {
 		return err
 	}

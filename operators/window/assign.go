@@ -224,7 +224,7 @@ func (a *Assign) emitTumble(b arrow.RecordBatch, tcol *array.Timestamp, emit ope
 	eb, ends := newTSBuffer(a.mem, n)
 	for i, t := range tcol.TimestampValues()[:n] {
 		s := floorTo(int64(t), size)
-		starts[i], ends[i] = s, addSat(s, size)
+		starts[i], ends[i] = s, operators.AddSat(s, size)
 	}
 	return a.emitWith(b.Columns(), sb, eb, n, emit)
 }
@@ -246,7 +246,7 @@ func (a *Assign) emitGathered(b arrow.RecordBatch, tcol *array.Timestamp, keep [
 		}
 		s := floorTo(int64(vals[row]), slide) - int64(k-1)*slide
 		for j := 0; j < k; j++ {
-			idx[p], starts[p], ends[p] = row, s, addSat(s, size)
+			idx[p], starts[p], ends[p] = row, s, operators.AddSat(s, size)
 			s += slide
 			p++
 		}

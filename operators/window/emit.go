@@ -31,13 +31,13 @@ func (a *Aggregate) OnWatermark(ctx context.Context, wm int64, emit operators.Em
 	}
 	if wm == operators.WatermarkEnd {
 		if err := a.ensureGlobalRow(); err != nil {
-			return fmt.Errorf("closing windows at watermark %s: %w", fmtTime(wm), err)
+			return fmt.Errorf("closing windows at watermark %s: %w", operators.FormatEventTime(wm), err)
 		}
 	}
 	if a.changes && a.pending {
 		closing, err := a.pendingCloses(wm)
 		if err != nil {
-			return fmt.Errorf("closing windows at watermark %s: %w", fmtTime(wm), err)
+			return fmt.Errorf("closing windows at watermark %s: %w", operators.FormatEventTime(wm), err)
 		}
 		if closing {
 			err = a.flushChanges(ctx, emit)
@@ -65,7 +65,7 @@ func (a *Aggregate) OnWatermark(ctx context.Context, wm int64, emit operators.Em
 		if out.emitErr {
 			return err
 		}
-		return fmt.Errorf("closing windows at watermark %s: %w", fmtTime(wm), err)
+		return fmt.Errorf("closing windows at watermark %s: %w", operators.FormatEventTime(wm), err)
 	}
 	return out.flush(true)
 }
@@ -91,7 +91,7 @@ func (a *Aggregate) EndOfInput(ctx context.Context, input int, emit operators.Em
 func (a *Aggregate) closeWindows(wm int64, out *outBuf) error {
 	for len(a.starts) > 0 {
 		st := a.starts[0]
-		if !a.closedAt(addSat(st, a.windowLen()), wm) {
+		if !a.closedAt(operators.AddSat(st, a.windowLen()), wm) {
 			return nil
 		}
 		s := a.slices[st]
@@ -114,7 +114,7 @@ func (a *Aggregate) closeWindows(wm int64, out *outBuf) error {
 func (a *Aggregate) sliceResult(s *slice) ([]arrow.Array, error) {
 	cols := make([]arrow.Array, 0, a.out.NumFields())
 	if a.bounds {
-		cols = append(cols, tsConst(a.mem, s.start, s.n), tsConst(a.mem, addSat(s.start, a.windowLen()), s.n))
+		cols = append(cols, tsConst(a.mem, s.start, s.n), tsConst(a.mem, operators.AddSat(s.start, a.windowLen()), s.n))
 	}
 	keys, err := s.keyArrays()
 	if err != nil {
@@ -144,7 +144,7 @@ func (a *Aggregate) hopWindows(keep func(end int64) bool) []int64 {
 	var ws []int64
 	for _, p := range a.starts {
 		for s := p; s > p-size; s -= slide {
-			if !seen[s] && keep(addSat(s, size)) {
+			if !seen[s] && keep(operators.AddSat(s, size)) {
 				seen[s] = true
 				ws = append(ws, s)
 			}
@@ -176,7 +176,7 @@ func (a *Aggregate) closeHop(prev, wm int64, out *outBuf) error {
 			return err
 		}
 	}
-	for len(a.starts) > 0 && a.closedAt(addSat(a.starts[0], a.spec.Size), wm) {
+	for len(a.starts) > 0 && a.closedAt(operators.AddSat(a.starts[0], a.spec.Size), wm) {
 		a.dropSlice(a.starts[0])
 	}
 	return nil
@@ -318,7 +318,7 @@ func (a *Aggregate) mergePanes(ws int64, states map[int64][][]arrow.Array) ([]ar
 			return nil, err
 		}
 	}
-	cols := []arrow.Array{tsConst(a.mem, ws, m.n), tsConst(a.mem, addSat(ws, a.spec.Size), m.n)}
+	cols := []arrow.Array{tsConst(a.mem, ws, m.n), tsConst(a.mem, operators.AddSat(ws, a.spec.Size), m.n)}
 	for i := range a.keyTypes {
 		parts := make([]arrow.Array, len(m.keys))
 		for c, k := range m.keys {

@@ -106,11 +106,11 @@ func allRows(n int) []int32 {
 func (a *Aggregate) lastEnd(t int64) int64 {
 	switch a.spec.Kind {
 	case Hop:
-		return addSat(floorOff(t, a.spec.Slide, a.off), a.spec.Size)
+		return operators.AddSat(floorOff(t, a.spec.Slide, a.off), a.spec.Size)
 	case Session:
-		return addSat(t, a.spec.Gap)
+		return operators.AddSat(t, a.spec.Gap)
 	}
-	return addSat(floorOff(t, a.spec.Size, a.off), a.spec.Size)
+	return operators.AddSat(floorOff(t, a.spec.Size, a.off), a.spec.Size)
 }
 
 // dropLate removes late rows and rows without an event time. It reports
@@ -161,11 +161,7 @@ func (a *Aggregate) dropLate(b arrow.RecordBatch, tcol *array.Timestamp, times [
 
 func (a *Aggregate) lateReason() string {
 	return fmt.Sprintf("late event: its windows closed at watermark %s (allowed lateness %s)",
-		fmtTime(a.wm), time.Duration(a.spec.AllowedLateness)*time.Microsecond)
-}
-
-func fmtTime(us int64) string {
-	return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.999999Z")
+		operators.FormatEventTime(a.wm), time.Duration(a.spec.AllowedLateness)*time.Microsecond)
 }
 
 // sinkLate counts the rows of b (the input batch) at idx as late and
@@ -288,7 +284,7 @@ func (a *Aggregate) route(pb arrow.RecordBatch, starts, times []int64, o origin)
 
 // foldInto folds the rows of pb into the slice starting at start.
 func (a *Aggregate) foldInto(start int64, pb arrow.RecordBatch, times []int64, o origin) error {
-	if a.spec.Kind == Hop && a.changes && a.closedAt(addSat(start, a.spec.Size), a.wm) {
+	if a.spec.Kind == Hop && a.changes && a.closedAt(operators.AddSat(start, a.spec.Size), a.wm) {
 		return nil // a window of these rows that has already closed
 	}
 	s, err := a.getSlice(start)

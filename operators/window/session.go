@@ -34,7 +34,7 @@ type session struct {
 	touched     bool
 }
 
-func (se *session) end(gap int64) int64 { return addSat(se.last, gap) }
+func (se *session) end(gap int64) int64 { return operators.AddSat(se.last, gap) }
 
 // linkCache holds, for the cells of one bucket, the cell of the same key
 // in the next bucket (or -1), valid while neither bucket gains cells.
@@ -127,7 +127,7 @@ func (a *Aggregate) sessionPass(limit int64) ([]*session, error) {
 			}
 		}
 		carry = nil
-		nxt, ok := a.slices[addSat(st, gap)]
+		nxt, ok := a.slices[operators.AddSat(st, gap)]
 		if !ok {
 			continue
 		}
@@ -144,7 +144,7 @@ func (a *Aggregate) sessionPass(limit int64) ([]*session, error) {
 			if sid < 0 || ng < 0 || nxt.done[ng] || nxt.minT[ng] == math.MaxInt64 {
 				continue
 			}
-			if nxt.minT[ng] < addSat(s.maxT[g], gap) {
+			if nxt.minT[ng] < operators.AddSat(s.maxT[g], gap) {
 				carry[ng] = sid
 			}
 		}
@@ -176,7 +176,7 @@ func (a *Aggregate) finalSessions(wm int64) ([]*session, error) {
 	gap := a.spec.Gap
 	// A session is final when last+gap+lateness <= wm: its cells lie in
 	// buckets starting at or before bound.
-	bound := addSat(addSat(wm, -gap), -a.spec.AllowedLateness)
+	bound := operators.AddSat(operators.AddSat(wm, -gap), -a.spec.AllowedLateness)
 	if bound == math.MinInt64 {
 		return nil, nil
 	}
@@ -219,7 +219,7 @@ func (a *Aggregate) closeSessions(wm int64, out *outBuf) error {
 	// A bucket is no longer needed when its sessions have closed and any
 	// row that could fall in it would be late.
 	for _, st := range append([]int64(nil), a.starts...) {
-		if !a.closedAt(addSat(st, 2*gap), wm) {
+		if !a.closedAt(operators.AddSat(st, 2*gap), wm) {
 			break
 		}
 		s := a.slices[st]
@@ -254,7 +254,7 @@ func (a *Aggregate) finishSessions(fin []*session, wm int64) error {
 			}
 		}
 		e := se.end(gap)
-		if a.closedAt(addSat(e, gap), wm) {
+		if a.closedAt(operators.AddSat(e, gap), wm) {
 			continue // rows before e are late anyway
 		}
 		lc := se.cells[len(se.cells)-1]
@@ -267,7 +267,7 @@ func (a *Aggregate) finishSessions(fin []*session, wm int64) error {
 	}
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i].start < srcs[j].start })
 	for _, s := range srcs {
-		nb, err := a.getSlice(addSat(s.start, gap))
+		nb, err := a.getSlice(operators.AddSat(s.start, gap))
 		if err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func (a *Aggregate) maybeEmitChanges(ctx context.Context, emit operators.Emit) e
 // emitIfDue emits the pending changes if EmitEvery has passed by now (µs
 // of processing time) since the last emission.
 func (a *Aggregate) emitIfDue(ctx context.Context, now int64, emit operators.Emit) error {
-	if !a.pending || now < addSat(a.lastEmit, a.spec.EmitEvery) {
+	if !a.pending || now < operators.AddSat(a.lastEmit, a.spec.EmitEvery) {
 		return nil
 	}
 	return a.flushAt(ctx, now, emit)
@@ -96,7 +96,7 @@ func (a *Aggregate) pendingCloses(wm int64) (bool, error) {
 		return false, nil
 	}
 	for _, st := range a.starts {
-		if !a.closedAt(addSat(st, a.windowLen()), wm) {
+		if !a.closedAt(operators.AddSat(st, a.windowLen()), wm) {
 			break
 		}
 		if len(a.slices[st].touchList) > 0 {

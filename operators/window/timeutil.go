@@ -1,7 +1,6 @@
 package window
 
 import (
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -9,18 +8,6 @@ import (
 
 	"github.com/streamsql/streamsql/planner/types"
 )
-
-// addSat is x+y saturated to the int64 range.
-func addSat(x, y int64) int64 {
-	r := x + y
-	if y > 0 && r < x {
-		return math.MaxInt64
-	}
-	if y < 0 && r > x {
-		return math.MinInt64
-	}
-	return r
-}
 
 // floorTo rounds t down to a multiple of w (w > 0).
 func floorTo(t, w int64) int64 {

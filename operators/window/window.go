@@ -481,5 +481,5 @@ func (a *Aggregate) windowLen() int64 {
 
 // closed reports whether a window ending at end is final at watermark wm.
 func (a *Aggregate) closedAt(end, wm int64) bool {
-	return addSat(end, a.spec.AllowedLateness) <= wm
+	return operators.AddSat(end, a.spec.AllowedLateness) <= wm
 }
