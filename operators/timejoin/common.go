@@ -201,4 +201,3 @@ func (c *core) sinkLate(b arrow.RecordBatch, idx []int32, reason string) error {
 	}
 	return nil
 }
-
