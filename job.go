@@ -30,7 +30,8 @@ const InputTable = "__input__"
 // JobOptions configure a streaming job.
 type JobOptions struct {
 	// Input is bound to __input__: a catalog.Streamable table, usually
-	// wrapped by catalog.NewStreamTable with its event time.
+	// wrapped by catalog.NewStreamTable with its event time. It stays the
+	// caller's: the engine never releases it.
 	Input catalog.Table
 	// Output receives the rows of the script's SELECT statements.
 	Output catalog.SinkTable
@@ -88,7 +89,7 @@ func (e *Engine) StartJob(ctx context.Context, script string, opts JobOptions) (
 		return nil, err
 	}
 	if opts.Input != nil {
-		e.cat.Put(InputTable, opts.Input)
+		e.cat.PutBorrowed(InputTable, opts.Input) // the caller's: reusable by the next job
 	}
 	j := &Job{}
 	defer func() {

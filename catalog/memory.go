@@ -20,24 +20,43 @@ type Memory struct {
 	mu     sync.RWMutex
 	tables map[string]Table
 	views  map[string]View
+	// borrowed are tables the caller keeps owning (PutBorrowed): never
+	// released by the catalog.
+	borrowed map[string]bool
 }
 
 // NewMemory returns an empty catalog.
 func NewMemory() *Memory {
-	return &Memory{tables: map[string]Table{}, views: map[string]View{}}
+	return &Memory{tables: map[string]Table{}, views: map[string]View{}, borrowed: map[string]bool{}}
 }
 
 func key(name []string) string { return strings.ToLower(strings.Join(name, ".")) }
 
 // Put registers (or replaces) a table.
-func (m *Memory) Put(name string, t Table) {
+func (m *Memory) Put(name string, t Table) { m.put(name, t, false) }
+
+// PutBorrowed registers (or replaces) a table the caller keeps owning: the
+// catalog never releases it (a job's input stream, reused across jobs).
+func (m *Memory) PutBorrowed(name string, t Table) { m.put(name, t, true) }
+
+func (m *Memory) put(name string, t Table, borrowed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.tables[strings.ToLower(name)]; ok && old != t {
-		releaseTable(old)
+	k := strings.ToLower(name)
+	if old, ok := m.tables[k]; ok && old != t {
+		m.release(k, old)
 	}
-	m.tables[strings.ToLower(name)] = t
-	delete(m.views, strings.ToLower(name))
+	m.tables[k] = t
+	m.borrowed[k] = borrowed
+	delete(m.views, k)
+}
+
+// release frees the table registered under k unless it is borrowed.
+func (m *Memory) release(k string, t Table) {
+	if !m.borrowed[k] {
+		releaseTable(t)
+	}
+	delete(m.borrowed, k)
 }
 
 // PutView registers (or replaces) a view.
@@ -59,7 +78,7 @@ func (m *Memory) DropKind(name string, view bool) (found, dropped bool) {
 	_, isView := m.views[k]
 	switch {
 	case isTable && !view:
-		releaseTable(t)
+		m.release(k, t)
 		delete(m.tables, k)
 		return true, true
 	case isView && view:
@@ -112,7 +131,7 @@ func (m *Memory) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, t := range m.tables {
-		releaseTable(t)
+		m.release(k, t)
 		delete(m.tables, k)
 	}
 	clear(m.views)

@@ -57,3 +57,34 @@ func TestDropKind(t *testing.T) {
 		t.Errorf("left: %v", m.Names())
 	}
 }
+
+type releaseCounter struct {
+	*MemTable
+	n *int
+}
+
+func (r releaseCounter) Release() { *r.n++ }
+
+// A borrowed table is never released by the catalog; an owned one is,
+// when replaced, dropped or closed.
+func TestPutBorrowed(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	n := 0
+	m := NewMemory()
+	m.PutBorrowed("in", releaseCounter{NewMemTable(schema), &n})
+	m.PutBorrowed("in", releaseCounter{NewMemTable(schema), &n}) // replaced
+	m.DropKind("in", false)
+	m.PutBorrowed("in", releaseCounter{NewMemTable(schema), &n})
+	m.Close()
+	if n != 0 {
+		t.Fatalf("borrowed tables released %d times", n)
+	}
+	m = NewMemory()
+	m.PutBorrowed("x", releaseCounter{NewMemTable(schema), &n})
+	m.Put("x", releaseCounter{NewMemTable(schema), &n}) // replaces a borrowed one: not released
+	m.Put("x", releaseCounter{NewMemTable(schema), &n}) // replaces an owned one: released
+	m.Close()                                           // releases the last owned one
+	if n != 2 {
+		t.Fatalf("owned tables released %d times, want 2", n)
+	}
+}
