@@ -95,6 +95,16 @@ func init() {
 			return nil
 		}), nil
 	})
+	kernels["split_index"] = strKernel(func(c *callInfo) (Evaluator, error) {
+		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
+			if s, ok := splitIndex(r.str(0), r.str(1), r.int(2)); ok {
+				out.appendString(s)
+			} else {
+				out.appendNull()
+			}
+			return nil
+		}), nil
+	})
 	kernels["left"] = strKernel(func(c *callInfo) (Evaluator, error) {
 		return strToStr(c, func(r *rowArgs, out *strBuilder) error {
 			s, n := r.str(0), r.int(1)
@@ -223,6 +233,28 @@ func runeSlice(s string, from, to int64) string {
 		return ""
 	}
 	return s[start:]
+}
+
+// splitIndex is Flink's SPLIT_INDEX: the field at 0-based index i of s
+// split on delim; false (NULL) when there is none or i is negative.
+func splitIndex(s, delim string, i int64) (string, bool) {
+	if i < 0 {
+		return "", false
+	}
+	if delim == "" {
+		return s, i == 0
+	}
+	for ; i > 0; i-- {
+		j := strings.Index(s, delim)
+		if j < 0 {
+			return "", false
+		}
+		s = s[j+len(delim):]
+	}
+	if j := strings.Index(s, delim); j >= 0 {
+		return s[:j], true
+	}
+	return s, true
 }
 
 func splitPart(s, delim string, n int64) (string, error) {

@@ -66,7 +66,7 @@ var safeFuncs = map[string]bool{
 	"not": true, "||": true, "is_null": true, "is_not_null": true, "is_distinct_from": true,
 	"is_not_distinct_from": true, "lower": true, "upper": true, "length": true, "concat": true,
 	"trim": true, "ltrim": true, "rtrim": true, "replace": true, "starts_with": true, "ends_with": true,
-	"left": true, "right": true, "strpos": true, "reverse": true, "coalesce": true, "nullif": true,
+	"left": true, "right": true, "strpos": true, "reverse": true, "coalesce": true, "nullif": true, "split_index": true,
 	"greatest": true, "least": true, "md5": true, "hash": true, "now": true, "current_date": true,
 	"pi": true, "json_get": true, "json_get_str": true, "json_get_int": true, "json_get_float": true,
 	"json_get_bool": true, "json_as_text": true, "json_length": true, "json_contains": true,

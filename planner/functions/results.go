@@ -11,7 +11,7 @@ var exampleResults = map[string]string{
 
 	"lower": "streamsql", "upper": "STREAMSQL", "length": "5", "substr": "sql", "concat": "a1true",
 	"trim": "hi", "ltrim": "hix", "rtrim": "hi", "replace": "a+b+c", "starts_with": "true",
-	"ends_with": "true", "split_part": "b", "regexp_like": "true", "regexp_replace": "a#b#c#",
+	"ends_with": "true", "split_part": "b", "split_index": "b", "regexp_like": "true", "regexp_replace": "a#b#c#",
 	"left": "stream", "right": "sql", "strpos": "7", "reverse": "cba", "lpad": "007", "rpad": "ab..",
 	"repeat": "ababab",
 

@@ -32,6 +32,8 @@ func init() {
 		"ends_with('streamsql', 'sql')", fixed(tBool, tVarchar, tVarchar))
 	str("split_part", nil, "split_part(s, delimiter, n): the n-th field of s split on delimiter (1-based; negative n counts from the end; '' past the end).",
 		"split_part('a,b,c', ',', 2)", fixed(tVarchar, tVarchar, tVarchar, tBigint))
+	str("split_index", nil, "split_index(s, delimiter, i): the field at 0-based index i of s split on delimiter, NULL past the end (Flink's SPLIT_INDEX).",
+		"split_index('a/b/c', '/', 1)", fixed(tVarchar, tVarchar, tVarchar, tBigint))
 	str("regexp_like", nil, "regexp_like(s, pattern [, flags]): whether the regular expression (RE2 syntax) matches somewhere in s; flag 'i' ignores case.",
 		"regexp_like('abc123', '[0-9]+$')", fixed(tBool, tVarchar, tVarchar), fixed(tBool, tVarchar, tVarchar, tVarchar))
 	str("regexp_replace", nil, `regexp_replace(s, pattern, replacement [, flags]): replaces the first match (every match with flag 'g'; 'i' ignores case); \1..\9 and \& in replacement insert captured text.`,

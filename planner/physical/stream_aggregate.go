@@ -60,6 +60,22 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 		}
 		exprs = append(exprs, win.Time)
 	}
+	// A GROUP BY on the window bounds of an upstream window aggregate
+	// (Nexmark q5's max per window) groups each upstream window's rows,
+	// which all arrive when the watermark reaches that window's end: a
+	// one-µs tumbling window ending there, [end-1µs, end), closes in the
+	// same step, before the watermark moves on downstream (where a window
+	// join closes that window too).
+	var cascade logical.Expr
+	if win == nil {
+		var err error
+		if cascade, err = cascadeEnd(n, windowBounds(n.Input)); err != nil {
+			return nil, err
+		}
+		if cascade != nil {
+			exprs = append(exprs, cascade)
+		}
+	}
 	var plain []int // group key indexes that are ordinary keys
 	for i, g := range n.GroupBy {
 		if kinds[i] == plainKey {
@@ -89,6 +105,12 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 		if p.stream.opts.Changes {
 			spec.Emit = window.Changes
 		}
+	} else if cascade != nil {
+		spec.TimeCol, spec.Kind, spec.Size = idx[0], window.Tumble, 1
+		o = 1
+		if p.stream.opts.Changes {
+			spec.Emit = window.Changes
+		}
 	} else {
 		spec.Kind, spec.Emit = window.Global, window.Changes
 	}
@@ -112,6 +134,9 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 		return nil, err
 	}
 	agg := &operators.Stage{Name: "WindowAggregate " + spec.Kind.String(), Op: op, Inputs: []*operators.Stage{st}}
+	if cascade != nil {
+		agg.Name = "WindowAggregate per upstream window"
+	}
 	if len(spec.GroupCols) > 0 {
 		agg.KeyCols = [][]int{spec.GroupCols}
 		agg.NewOp = func() (operators.Operator, error) { return window.NewAggregate(spec) }
@@ -132,8 +157,8 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	ref := func(c logical.Column) logical.Expr { return &logical.ColumnRef{ID: c.ID, Name: c.Name, T: c.Type} }
 	var outExprs []logical.Expr
 	base := 0
-	if win != nil {
-		base = 2
+	if win != nil || cascade != nil {
+		base = 2 // the operator's own window_start, window_end
 	}
 	pi := 0
 	for i := range n.GroupBy {
@@ -163,6 +188,47 @@ var columnIDs = regexp.MustCompile(`#-?[0-9]+`)
 
 // userText prints e for an error message: SQL-like, without column ids.
 func userText(e logical.Expr) string { return columnIDs.ReplaceAllString(e.String(), "") }
+
+// cascadeEnd finds group keys that are window bounds of an upstream
+// window aggregate and returns the last µs of the upstream window (from
+// its end, or its start when only that is grouped), or nil when there are
+// none.
+func cascadeEnd(n *logical.Aggregate, bounds map[logical.ColumnID]windowDef) (logical.Expr, error) {
+	var start, end logical.Expr
+	var def *windowDef
+	for _, g := range n.GroupBy {
+		r, ok := g.(*logical.ColumnRef)
+		if !ok {
+			continue
+		}
+		d, ok := bounds[r.ID]
+		if !ok {
+			continue
+		}
+		if def != nil && !def.w.Same(d.w) {
+			return nil, fmt.Errorf("planning streaming query: one GROUP BY can hold only one window")
+		}
+		def = &d
+		if d.end {
+			end = r
+		} else {
+			start = r
+		}
+	}
+	shift := func(e logical.Expr, us int64) logical.Expr {
+		d := &logical.Literal{Value: types.IntervalValue{Micros: us}, T: types.IntervalType}
+		return &logical.Call{Func: "+", Args: []logical.Expr{e, d}, T: types.TimestampType}
+	}
+	switch {
+	case end != nil:
+		return shift(end, -1), nil
+	case start == nil:
+		return nil, nil
+	case def.w.Kind == logical.SessionWindow:
+		return nil, fmt.Errorf("planning streaming query: grouping the results of session windows again needs their window_end among the keys")
+	}
+	return shift(start, def.w.Size-1), nil
+}
 
 // colsOf recovers the logical columns of a stage built by withComputed
 // from its schema (ids are irrelevant to the window operator).

@@ -122,10 +122,11 @@ type windowJoinSpec struct {
 	end            bool
 }
 
-// windowJoinKeys finds window_start (and window_end) equalities between
-// two tumbling windows of the same size among the equi keys.
+// windowJoinKeys finds window_start (or window_end) equalities between
+// two windows of the same shape among the equi keys: of table functions
+// or of window aggregates' results.
 func (p *Planner) windowJoinKeys(n *logical.Join, lkeys, rkeys []logical.Expr) (windowJoinSpec, bool) {
-	lw, rw := windowDefs(n.Left), windowDefs(n.Right)
+	lw, rw := windowBounds(n.Left), windowBounds(n.Right)
 	var out windowJoinSpec
 	found := false
 	for i := range lkeys {
@@ -134,8 +135,10 @@ func (p *Planner) windowJoinKeys(n *logical.Join, lkeys, rkeys []logical.Expr) (
 		if ok1 && ok2 {
 			a, aok := lw[lr.ID]
 			b, bok := rw[rr.ID]
-			if aok && bok && a.w.Kind == logical.TumbleWindow && b.w.Kind == logical.TumbleWindow &&
-				a.w.Size == b.w.Size && a.end == b.end {
+			// Tumbling or hopping windows of one length: a window is its
+			// (start, end) pair, whichever side computed it.
+			if aok && bok && a.w.Kind != logical.SessionWindow && a.w.Kind == b.w.Kind &&
+				a.w.Size == b.w.Size && a.w.Slide == b.w.Slide && a.end == b.end {
 				found = true
 				out.size, out.lBound, out.rBound, out.end = a.w.Size, lr, rr, a.end
 				continue
@@ -150,29 +153,6 @@ func (p *Planner) windowJoinKeys(n *logical.Join, lkeys, rkeys []logical.Expr) (
 type windowDef struct {
 	w   logical.Window
 	end bool
-}
-
-// windowDefs maps the window_start/window_end columns of n's output made
-// by window table functions to their windows (the Time expression is over
-// the defining Project's input, which forwards it).
-func windowDefs(n logical.Node) map[logical.ColumnID]windowDef {
-	out := map[logical.ColumnID]windowDef{}
-	switch n := n.(type) {
-	case *logical.Project:
-		in := windowDefs(n.Input)
-		for i, e := range n.Exprs {
-			if w, end, ok := logical.AsWindow(e); ok {
-				out[n.Cols[i].ID] = windowDef{w, end}
-			} else if r, ok := e.(*logical.ColumnRef); ok {
-				if d, ok := in[r.ID]; ok {
-					out[n.Cols[i].ID] = d
-				}
-			}
-		}
-	case *logical.Filter:
-		return windowDefs(n.Input)
-	}
-	return out
 }
 
 // windowJoin joins rows of equal tumbling windows when the window closes.

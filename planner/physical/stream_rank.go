@@ -197,18 +197,24 @@ func rowLimit(c logical.Expr, rn logical.ColumnID) (int64, bool) {
 	return 0, false
 }
 
-// windowBounds maps the columns of n's output holding a window aggregate's
-// window_start/window_end to their window.
+// windowBounds maps the columns of n's output holding window bounds to
+// their window: a window aggregate's window_start/window_end (also after a
+// second GROUP BY on them), and the bounds table functions label rows with.
 func windowBounds(n logical.Node) map[logical.ColumnID]windowDef {
 	out := map[logical.ColumnID]windowDef{}
 	switch n := n.(type) {
 	case *logical.Aggregate:
 		times := eventTimes(n.Input)
+		in := windowBounds(n.Input)
 		for i, g := range n.GroupBy {
 			if w, end, ok := logical.AsWindow(g); ok {
 				out[n.GroupCols[i].ID] = windowDef{w, end}
 			} else if w, ok := truncWindow(g, times); ok {
 				out[n.GroupCols[i].ID] = windowDef{w, false}
+			} else if r, ok := g.(*logical.ColumnRef); ok {
+				if d, ok := in[r.ID]; ok { // grouped again by an upstream window
+					out[n.GroupCols[i].ID] = d
+				}
 			}
 		}
 	case *logical.Project:
