@@ -98,7 +98,7 @@ func (b *binder) createTable(s *parse.CreateTable) (Bound, error) {
 // which get ids 1..n in schema order.
 func (b *binder) watermark(w *parse.Watermark, fields []arrow.Field) (*WatermarkDef, error) {
 	if len(fields) == 0 {
-		return nil, b.errf(w, "WATERMARK needs declared columns")
+		return b.undeclaredWatermark(w)
 	}
 	gen := &logical.IDGen{}
 	sc := &scope{}
@@ -132,4 +132,28 @@ func (b *binder) watermark(w *parse.Watermark, fields []arrow.Field) (*Watermark
 		return nil, b.errf(w.Expr, "watermark expression must be of type TIMESTAMP, not %s", e.Type())
 	}
 	return &WatermarkDef{Column: col.Name, Expr: e}, nil
+}
+
+// undeclaredWatermark binds WATERMARK FOR col [AS col - INTERVAL …] of a
+// table whose columns come from its connector (nexmark, an inferred
+// file): the column is checked when the table is opened (it must exist and
+// be TIMESTAMP), so only the delay form is checked here.
+func (b *binder) undeclaredWatermark(w *parse.Watermark) (*WatermarkDef, error) {
+	col := &logical.ColumnRef{ID: 1, Name: w.Column, T: types.TimestampType}
+	if w.Expr == nil {
+		return &WatermarkDef{Column: w.Column, Expr: col}, nil
+	}
+	bin, ok := w.Expr.(*parse.Binary)
+	if ok && (bin.Op == "-" || bin.Op == "+") {
+		if id, isIdent := bin.L.(*parse.Ident); isIdent && len(id.Parts) == 1 && strings.EqualFold(id.Parts[0], w.Column) {
+			d, err := b.expr(&ectx{sc: &scope{}, clause: "WATERMARK"}, bin.R)
+			if err != nil {
+				return nil, err
+			}
+			if d.Type() == types.IntervalType {
+				return &WatermarkDef{Column: w.Column, Expr: &logical.Call{Func: bin.Op, Args: []logical.Expr{col, d}, T: types.TimestampType}}, nil
+			}
+		}
+	}
+	return nil, b.errf(w.Expr, "WATERMARK FOR %s of a table without declared columns must be %s or %s - INTERVAL '…'", w.Column, w.Column, w.Column)
 }

@@ -29,9 +29,10 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	if err != nil {
 		return nil, err
 	}
-	if IsChangelog(in) {
-		return nil, fmt.Errorf("planning streaming query: aggregating an updating stream (the output of EMIT CHANGES or of an unwindowed aggregate) is not supported")
-	}
+	// Over an updating stream (an unwindowed aggregate's changelog, Nexmark
+	// q4) only an unwindowed aggregate applies: deletes retract.
+	changelog := IsChangelog(in)
+	inCols := p.withOp(in, n.Input.Schema())
 	times := eventTimes(n.Input)
 	var win *logical.Window
 	kinds := make([]windowKey, len(n.GroupBy))
@@ -90,12 +91,18 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 			exprs = append(exprs, a.Filter)
 		}
 	}
-	st, _, idx, err := p.withComputed(ctx, in, n.Input.Schema(), exprs)
+	if changelog && (win != nil || cascade != nil) {
+		return nil, fmt.Errorf("planning streaming query: windowing an updating stream (the output of EMIT CHANGES or of an unwindowed aggregate) is not supported")
+	}
+	st, _, idx, err := p.withComputed(ctx, in, inCols, exprs)
 	if err != nil {
 		return nil, err
 	}
 	spec := window.Spec{Input: Schema(colsOf(st, p)), TimeCol: -1, AllowedLateness: p.stream.opts.AllowedLateness,
-		EmitEvery: p.stream.opts.Every, Now: p.stream.opts.Now}
+		EmitEvery: p.stream.opts.Every, Now: p.stream.opts.Now, OpCol: -1}
+	if changelog {
+		spec.OpCol = len(n.Input.Schema()) // withOp put _op after the input's columns
+	}
 	o := 0
 	if win != nil {
 		spec.TimeCol = idx[0]

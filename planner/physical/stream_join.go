@@ -229,7 +229,13 @@ func (p *Planner) intervalJoin(ctx context.Context, n *logical.Join, left, right
 		lower, upper = max(lower, lo), min(upper, hi)
 	}
 	if lower == math.MinInt64 || upper == math.MaxInt64 {
-		return nil, fmt.Errorf("planning streaming query: a join of two streams needs a time bound on both sides, e.g. ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' MINUTE AND b.ts + INTERVAL '5' MINUTE (over the event-time columns), or equal windows of FROM TUMBLE(…)")
+		// Without a two-sided bound an inner join keeps all its state; any
+		// one-sided bound stays a filter on its output (Nexmark q4's
+		// B.date_time BETWEEN A.date_time AND A.expires).
+		if n.Kind == logical.InnerJoin || n.Kind == logical.CrossJoin {
+			return p.unboundedJoin(ctx, n, left, right, lkeys, rkeys, rules.Conjuncts(residual))
+		}
+		return nil, fmt.Errorf("planning streaming query: a %s join of two streams needs a time bound on both sides, e.g. ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' MINUTE AND b.ts + INTERVAL '5' MINUTE (over the event-time columns), or equal windows of FROM TUMBLE(…)", strings.ToUpper(n.Kind.String()))
 	}
 	if n.Kind != logical.InnerJoin && n.Kind != logical.LeftJoin && n.Kind != logical.CrossJoin {
 		return nil, fmt.Errorf("planning streaming query: an interval join is INNER or LEFT, not %s", strings.ToUpper(n.Kind.String()))
@@ -260,6 +266,34 @@ func (p *Planner) intervalJoin(ctx context.Context, n *logical.Join, left, right
 		return nil, err
 	}
 	st := &operators.Stage{Name: "IntervalJoin " + n.Kind.String(), Op: op, Inputs: []*operators.Stage{lst, rst}}
+	if len(spec.LeftKeys) > 0 {
+		st.KeyCols = [][]int{spec.LeftKeys, spec.RightKeys}
+		st.NewOp = func() (operators.Operator, error) { return timejoin.NewIntervalJoin(spec) }
+	}
+	return p.joinOutput(ctx, n, st, lall, rall, rules.And(rest...))
+}
+
+// unboundedJoin is an inner join of two streams without a time bound
+// (Nexmark q3): every row is kept for the life of the job (bounded by
+// --max-state-bytes) and joins whatever arrives on the other side, so the
+// output is append-only and nothing is ever late.
+func (p *Planner) unboundedJoin(ctx context.Context, n *logical.Join, left, right *operators.Stage, lkeys, rkeys, rest []logical.Expr) (*operators.Stage, error) {
+	lcols, rcols := n.Left.Schema(), n.Right.Schema()
+	lst, lall, lidx, err := p.withComputed(ctx, left, lcols, lkeys)
+	if err != nil {
+		return nil, err
+	}
+	rst, rall, ridx, err := p.withComputed(ctx, right, rcols, rkeys)
+	if err != nil {
+		return nil, err
+	}
+	spec := timejoin.IntervalSpec{Left: Schema(lall), Right: Schema(rall), LeftKeys: lidx, RightKeys: ridx,
+		LeftTime: -1, RightTime: -1, Unbounded: true}
+	op, err := timejoin.NewIntervalJoin(spec)
+	if err != nil {
+		return nil, err
+	}
+	st := &operators.Stage{Name: "Join Inner (unbounded state)", Op: op, Inputs: []*operators.Stage{lst, rst}}
 	if len(spec.LeftKeys) > 0 {
 		st.KeyCols = [][]int{spec.LeftKeys, spec.RightKeys}
 		st.NewOp = func() (operators.Operator, error) { return timejoin.NewIntervalJoin(spec) }

@@ -1,0 +1,26 @@
+-- name: q13
+-- title: Bounded Side Input Join
+-- status: unsupported a bounded side input: the query runner declares only person, auction and bid, and there is no side_input data file (nor FOR SYSTEM_TIME AS OF PROCTIME()); with a side_input table declared WITH (lookup = 'true') the lookup join below is how it would run
+-- flink:
+-- CREATE TABLE side_input (
+--   key BIGINT,
+--   `value` VARCHAR
+-- ) WITH (
+--   'connector.type' = 'filesystem',
+--   'connector.path' = 'file://${FLINK_HOME}/data/side_input.txt',
+--   'format.type' = 'csv'
+-- );
+--
+-- INSERT INTO nexmark_q13
+-- SELECT
+--     B.auction,
+--     B.bidder,
+--     B.price,
+--     B.`dateTime`,
+--     S.`value`
+-- FROM (SELECT *, PROCTIME() as p_time FROM bid) B
+-- JOIN side_input FOR SYSTEM_TIME AS OF B.p_time AS S
+-- ON mod(B.auction, 10000) = S.key;
+-- streamsql:
+SELECT B.auction, B.bidder, B.price, B.date_time, S.value
+FROM bid B JOIN side_input S ON mod(B.auction, 10000) = S.key;
