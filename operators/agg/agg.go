@@ -2,7 +2,9 @@
 // sum, avg, min, max, each optionally DISTINCT and with a FILTER) as
 // vectorized, group-indexed accumulators with a mergeable partial state, so
 // partial aggregates computed over different inputs (parallel partitions,
-// hot and cold storage) combine exactly.
+// hot and cold storage) combine exactly. Count, sum and avg also come as
+// Retractable accumulators (NewRetractable) for aggregates over a
+// changelog.
 package agg
 
 import (

@@ -29,6 +29,15 @@ type IntervalSpec struct {
 	// Names are the output column names (left then right columns); nil
 	// keeps the input names. Duplicates are allowed.
 	Names []string
+	// Unbounded makes a regular (unwindowed) inner join: every pair with
+	// equal keys matches, whatever its times. Lower, Upper and the time
+	// columns are ignored (the time columns may be -1); no row is late and
+	// watermarks free nothing, so the state grows with the input (bounded
+	// only by the job's state limit) until both inputs end. Matches are
+	// emitted on arrival (append-only output), each row's in arrival order
+	// of the other side. LeftOuter is an error with Unbounded: a left row
+	// could never be proven unmatched.
+	Unbounded bool
 }
 
 // maxBound bounds |Lower| and |Upper| so interval arithmetic on
@@ -59,6 +68,9 @@ const maxBound = 1 << 62
 // padded row could be emitted consistently. Rows with a NULL key are not
 // late: they match nothing, so an inner join drops them and LeftOuter
 // pads a left one at once.
+//
+// With IntervalSpec.Unbounded the join ignores time: it is a regular
+// inner join whose rows are all buffered until both inputs end, none late.
 //
 // EndOfInput of both inputs is OnWatermark(operators.WatermarkEnd): every
 // unmatched left row is padded and all state is freed. Calls must not be
@@ -120,6 +132,9 @@ func newIntervalJoin(spec IntervalSpec) (*IntervalJoin, error) {
 	types, err := checkKeys(spec.Left, spec.Right, spec.LeftKeys, spec.RightKeys)
 	if err != nil {
 		return nil, err
+	}
+	if spec.Unbounded {
+		return newUnbounded(c, spec, types)
 	}
 	if err := checkTime(spec.Left, spec.LeftTime, "left time"); err != nil {
 		return nil, err
@@ -197,11 +212,13 @@ func (j *IntervalJoin) EndOfInput(ctx context.Context, input int, emit operators
 // at watermark wm or later: a left row once wm > ts-Lower, a right row
 // once wm > ts+Upper.
 func (j *IntervalJoin) expired(side int, ts, wm int64) bool {
-	switch wm {
-	case minWM:
+	switch {
+	case wm == minWM:
 		return false
-	case operators.WatermarkEnd:
+	case wm == operators.WatermarkEnd:
 		return true
+	case j.spec.Unbounded:
+		return false
 	}
 	if side == 0 {
 		return ts < operators.AddSat(wm, j.spec.Lower)
@@ -212,6 +229,9 @@ func (j *IntervalJoin) expired(side int, ts, wm int64) bool {
 // probeRange is the event-time range of the other side's rows a row of
 // side at ts matches.
 func (j *IntervalJoin) probeRange(side int, ts int64) (lo, hi int64) {
+	if j.spec.Unbounded {
+		return minWM, maxInt64
+	}
 	if side == 0 {
 		return operators.AddSat(ts, -j.spec.Upper), operators.AddSat(ts, -j.spec.Lower)
 	}

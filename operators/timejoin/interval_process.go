@@ -31,7 +31,7 @@ func (j *IntervalJoin) ProcessBatch(ctx context.Context, input int, b arrow.Reco
 
 func (j *IntervalJoin) process(side int, b arrow.RecordBatch, emit operators.Emit) error {
 	n := int(b.NumRows())
-	tcol := b.Column(j.timeCol(side)).(*array.Timestamp)
+	tcol := j.times(side, b)
 	j.keyCols = j.keyCols[:0]
 	for _, c := range j.keyColumns(side) {
 		j.keyCols = append(j.keyCols, b.Column(c))
@@ -44,14 +44,17 @@ func (j *IntervalJoin) process(side int, b arrow.RecordBatch, emit operators.Emi
 	j.keep, j.matched = j.keep[:0], j.matched[:0]
 	j.lateIx, j.nullIx = j.lateIx[:0], j.nullIx[:0]
 	for i := 0; i < n; i++ {
-		if tcol.IsNull(i) {
-			j.nullIx = append(j.nullIx, int32(i))
-			continue
-		}
-		ts := int64(tcol.Value(i))
-		if ts < j.wm {
-			j.lateIx = append(j.lateIx, int32(i))
-			continue
+		var ts int64 // 0 for every row of an unbounded join
+		if tcol != nil {
+			if tcol.IsNull(i) {
+				j.nullIx = append(j.nullIx, int32(i))
+				continue
+			}
+			ts = int64(tcol.Value(i))
+			if ts < j.wm {
+				j.lateIx = append(j.lateIx, int32(i))
+				continue
+			}
 		}
 		if j.enc.null(i) {
 			if pads {
@@ -128,14 +131,27 @@ func (j *IntervalJoin) buffer(side int, b arrow.RecordBatch, rows []int32, match
 	if err != nil {
 		return fmt.Errorf("processing interval join batch: %w", err)
 	}
-	tcol := b.Column(j.timeCol(side)).(*array.Timestamp)
+	tcol := j.times(side, b)
 	for k, r := range rows {
 		slot := j.slots[k]
 		st.marked[slot] = matched[k]
 		g := j.keys.add(&j.enc, int(r))
-		j.insert(side, g, entry{ts: int64(tcol.Value(int(r))), slot: slot})
+		var ts int64
+		if tcol != nil {
+			ts = int64(tcol.Value(int(r)))
+		}
+		j.insert(side, g, entry{ts: ts, slot: slot})
 	}
 	return nil
+}
+
+// times is the event-time column of a batch of side; nil for an
+// unbounded join, which ignores time.
+func (j *IntervalJoin) times(side int, b arrow.RecordBatch) *array.Timestamp {
+	if j.spec.Unbounded {
+		return nil
+	}
+	return b.Column(j.timeCol(side)).(*array.Timestamp)
 }
 
 func (j *IntervalJoin) timeCol(side int) int {

@@ -207,6 +207,13 @@ func (a *Aggregate) windowChanges(out *outBuf) error {
 		}
 		s.clearTouched()
 		sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
+		idx, err := a.retireGroups(s, idx, out)
+		if err != nil {
+			return err
+		}
+		if len(idx) == 0 {
+			continue
+		}
 		all, err := a.sliceResult(s)
 		if err != nil {
 			return err

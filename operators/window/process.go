@@ -30,8 +30,9 @@ func (a *Aggregate) ProcessBatch(ctx context.Context, input int, b arrow.RecordB
 	if !a.opened || a.closed || a.ended {
 		return fmt.Errorf("processing window aggregate batch: operator not open or input ended")
 	}
-	if int(b.NumCols()) != a.spec.Input.NumFields() {
-		return fmt.Errorf("processing window aggregate batch: got %d columns, want %d", b.NumCols(), a.spec.Input.NumFields())
+	// Types too: a mistyped column would otherwise panic when projected.
+	if err := operators.CheckBatchTypes(a.spec.Input, b); err != nil {
+		return fmt.Errorf("processing window aggregate batch: %w", err)
 	}
 	if err := a.foldBatch(b); err != nil {
 		return err
@@ -323,6 +324,9 @@ func (a *Aggregate) foldInto(start int64, pb arrow.RecordBatch, times []int64, o
 			}
 			pb, groups, times = kb, kg, kt
 		}
+	}
+	if a.retract {
+		return s.foldChanges(pb, groups)
 	}
 	return s.fold(pb, groups, times)
 }

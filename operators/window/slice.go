@@ -39,6 +39,9 @@ type slice struct {
 	touched   []bool
 	touchList []uint32
 
+	// Changelog input (Spec.OpCol): each group's net row count.
+	live []int64
+
 	groups  []uint32
 	newRows []int32
 	zeros   []uint32
@@ -56,7 +59,7 @@ func newSlice(a *Aggregate, start int64) (*slice, error) {
 		s.table = t
 	}
 	for j, as := range a.spec.Aggs {
-		acc, _, err := agg.New(as.Func, a.argTypes[j], as.Distinct)
+		acc, _, err := a.newAcc(as.Func, a.argTypes[j], as.Distinct)
 		if err != nil {
 			s.release()
 			return nil, fmt.Errorf("creating window state: %w", err)
@@ -203,6 +206,9 @@ func (s *slice) addGroups(k int) {
 		s.done = extend(s.done, k, false)
 		s.lateBefore = extend(s.lateBefore, k, math.MinInt64)
 	}
+	if s.a.retract {
+		s.live = extend(s.live, k, 0)
+	}
 	if s.a.changes {
 		s.rec = extend(s.rec, k, 0)
 		s.touched = extend(s.touched, k, false)
@@ -223,28 +229,8 @@ func (s *slice) fold(b arrow.RecordBatch, groups []uint32, times []int64) error 
 	if n == 0 {
 		return nil
 	}
-	for j, acc := range s.accs {
-		s.args = s.args[:0]
-		for _, c := range s.a.projArgs[j] {
-			s.args = append(s.args, b.Column(c))
-		}
-		var filter *array.Boolean
-		if f := s.a.projFilt[j]; f >= 0 {
-			fb, ok := b.Column(f).(*array.Boolean)
-			if !ok {
-				return fmt.Errorf("reading filter of aggregate %s: got %s, want BOOLEAN", s.a.spec.Aggs[j].Name, b.Column(f).DataType())
-			}
-			filter = fb
-		}
-		var err error
-		if s.table == nil {
-			err = acc.UpdateOne(0, n, s.args, filter)
-		} else {
-			err = acc.Update(groups, s.args, filter)
-		}
-		if err != nil {
-			return fmt.Errorf("computing aggregate %s: %w", s.a.spec.Aggs[j].Name, err)
-		}
+	if err := s.accumulate(b, groups, false); err != nil {
+		return err
 	}
 	if s.minT != nil {
 		minT, maxT := s.minT, s.maxT
@@ -267,6 +253,39 @@ func (s *slice) fold(b arrow.RecordBatch, groups []uint32, times []int64) error 
 					s.touch(g)
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// accumulate folds (or, under retract, retracts) the rows of the projected
+// batch b into the accumulators of groups.
+func (s *slice) accumulate(b arrow.RecordBatch, groups []uint32, retract bool) error {
+	n := int(b.NumRows())
+	for j, acc := range s.accs {
+		s.args = s.args[:0]
+		for _, c := range s.a.projArgs[j] {
+			s.args = append(s.args, b.Column(c))
+		}
+		var filter *array.Boolean
+		if f := s.a.projFilt[j]; f >= 0 {
+			fb, ok := b.Column(f).(*array.Boolean)
+			if !ok {
+				return fmt.Errorf("reading filter of aggregate %s: got %s, want BOOLEAN", s.a.spec.Aggs[j].Name, b.Column(f).DataType())
+			}
+			filter = fb
+		}
+		var err error
+		switch {
+		case retract:
+			err = acc.(agg.Retractable).Retract(groups, s.args, filter)
+		case s.table == nil:
+			err = acc.UpdateOne(0, n, s.args, filter)
+		default:
+			err = acc.Update(groups, s.args, filter)
+		}
+		if err != nil {
+			return fmt.Errorf("computing aggregate %s: %w", s.a.spec.Aggs[j].Name, err)
 		}
 	}
 	return nil
@@ -298,6 +317,9 @@ func (s *slice) bytes() int64 {
 	}
 	if s.rec != nil {
 		per += 9
+	}
+	if s.live != nil {
+		per += 8
 	}
 	b := per * int64(s.n)
 	for _, k := range s.keys {

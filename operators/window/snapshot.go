@@ -41,6 +41,9 @@ func (a *Aggregate) sliceSchema() *arrow.Schema {
 	}
 	i64 := arrow.PrimitiveTypes.Int64
 	fs = append(fs, arrow.Field{Name: "seq", Type: i64})
+	if a.retract {
+		fs = append(fs, arrow.Field{Name: "live", Type: i64})
+	}
 	if a.spec.Kind == Session {
 		fs = append(fs, arrow.Field{Name: "min", Type: i64}, arrow.Field{Name: "max", Type: i64},
 			arrow.Field{Name: "done", Type: arrow.FixedWidthTypes.Boolean}, arrow.Field{Name: "late_before", Type: i64})
@@ -53,8 +56,13 @@ func (a *Aggregate) sliceSchema() *arrow.Schema {
 
 func (a *Aggregate) shape() []int64 {
 	s := a.spec
-	return []int64{int64(s.Kind), int64(s.Emit), s.Size, s.Slide, s.Gap, s.AllowedLateness,
+	shape := []int64{int64(s.Kind), int64(s.Emit), s.Size, s.Slide, s.Gap, s.AllowedLateness,
 		int64(len(s.GroupCols)), int64(len(s.Aggs))}
+	if a.retract {
+		// Only then, so append-only snapshots keep their header.
+		shape = append(shape, 1)
+	}
+	return shape
 }
 
 // header is the start of the snapshot header: magic, version, shape.
@@ -149,6 +157,9 @@ func (a *Aggregate) sliceBatch(ss *arrow.Schema, s *slice) (arrow.RecordBatch, e
 		return b.NewArray()
 	}
 	cols = append(cols, i64(s.seq))
+	if a.retract {
+		cols = append(cols, i64(s.live))
+	}
 	if a.spec.Kind == Session {
 		db := array.NewBooleanBuilder(a.mem)
 		db.AppendValues(s.done, nil)
@@ -310,6 +321,18 @@ func (a *Aggregate) restoreSlice(start int64, rec arrow.RecordBatch) error {
 		return err
 	}
 	copy(s.seq, seq)
+	if a.retract {
+		live, err := i64()
+		if err != nil {
+			return err
+		}
+		for _, n := range live {
+			if n < 0 {
+				return errors.New("negative group row count")
+			}
+		}
+		copy(s.live, live)
+	}
 	if a.spec.Kind == Session {
 		minT, err := i64()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -208,6 +209,8 @@ func TestThrottledEmitErrors(t *testing.T) {
 	done := func(b arrow.RecordBatch) error { b.Release(); return operators.ErrDone }
 	keep := func(b arrow.RecordBatch) error { b.Release(); return nil }
 	for _, s := range []Spec{every(tumble(10, true), 100), every(sessionSpec(5, true), 100), every(global(true), 100)} {
+		// A frozen clock: the interval never passes between the calls.
+		s.Now = func() time.Time { return time.UnixMicro(0) }
 		op, _ := NewAggregate(s)
 		op.Open(ctx, mem)
 		b := mkBatch(mem, []ev{e(1, "a", 1)})

@@ -125,6 +125,17 @@ type Spec struct {
 	EmitEvery int64
 	// Now is the processing-time clock of EmitEvery (nil: time.Now).
 	Now func() time.Time
+	// OpCol is the input column of the change operation (a VARCHAR named
+	// operators.OpColumn holding "insert" or "delete") when the input is
+	// an updating stream, -1 for an append-only input. Only a Global
+	// aggregate with Changes accepts one; its aggregates must be count,
+	// sum or avg without DISTINCT (agg.NewRetractable). A delete row
+	// retracts an earlier insert of the same row; a group whose rows are
+	// all retracted emits the delete of its last result and no insert
+	// (without group columns the one group stays, as in batch SQL). For
+	// specs that predate the field, OpCol 0 naming another column than
+	// operators.OpColumn also means append-only.
+	OpCol int
 }
 
 // Column names of the window bounds in the output.
@@ -170,6 +181,9 @@ const (
 // state, even when a whole batch is late: they are only counted (LateRows)
 // and passed to the late sink. A Global aggregate has no late rows, except
 // rows arriving after operators.WatermarkEnd.
+//
+// A Global aggregate with Changes may consume an updating input (a
+// changelog, Spec.OpCol): its delete rows retract earlier inserts.
 type Aggregate struct {
 	spec     Spec
 	out      *arrow.Schema
@@ -187,6 +201,8 @@ type Aggregate struct {
 	off     int64 // Offset normalized into [0, size or slide)
 	changes bool
 	panes   bool // hop windows emitted on close, merged from panes
+	retract bool // the input is a changelog (Spec.OpCol)
+	projOp  int  // of the op column, under retract
 	bounds  bool // the output has window_start, window_end
 	now     func() time.Time
 
@@ -303,6 +319,9 @@ func (a *Aggregate) init() error {
 		return fmt.Errorf("emit interval %d µs: needs EMIT CHANGES", s.EmitEvery)
 	}
 	nf := s.Input.NumFields()
+	if err := a.initOpCol(); err != nil {
+		return err
+	}
 	a.bounds = s.Kind != Global
 	if a.bounds {
 		if s.TimeCol < 0 || s.TimeCol >= nf {
@@ -362,7 +381,7 @@ func (a *Aggregate) init() error {
 			}
 			pf = a.use(as.Filter)
 		}
-		acc, rt, err := agg.New(as.Func, ats, as.Distinct)
+		acc, rt, err := a.newAcc(as.Func, ats, as.Distinct)
 		if err != nil {
 			return fmt.Errorf("aggregate %s: %w", as.Name, err)
 		}
