@@ -6,6 +6,7 @@
 //	streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR] …
 //	streamsql bench batch [--rows N]
 //	streamsql bench stream [--events N] …
+//	streamsql bench nexmark [--query qN|all] [--events N] [--cores N] [--format table|jsonl]
 //
 // Exit status: 0 on success, 1 when a query fails (message on stderr), 2
 // on bad usage.
@@ -35,6 +36,8 @@ const usage = `usage:
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
+  streamsql bench nexmark [--query qN|all] [--events N] [--cores N] [--format table|jsonl]
+                          [--runs R] [--splits S] [--mode generator|pregenerated|both] [--queries DIR]
 `
 
 func main() {
