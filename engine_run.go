@@ -176,7 +176,7 @@ func (e *Engine) createTable(ctx context.Context, b *bind.CreateTable, ectx *exp
 			return fmt.Errorf("creating table %s: %w", name, err)
 		}
 		if t, err = asStream(t, b); err != nil {
-			releaseTable(t)
+			catalog.ReleaseTable(t)
 			return fmt.Errorf("creating table %s: %w", name, err)
 		}
 	case b.As != nil:

@@ -195,13 +195,6 @@ func asStream(t catalog.Table, b *bind.CreateTable) (catalog.Table, error) {
 	return st, nil
 }
 
-// releaseTable frees a table that was never registered.
-func releaseTable(t catalog.Table) {
-	if r, ok := t.(interface{ Release() }); ok {
-		r.Release()
-	}
-}
-
 // addPipe plans one streaming query into a pipeline writing to sink.
 func (e *Engine) addPipe(ctx context.Context, job *Job, q *bind.Query, sink catalog.SinkTable, st parse.Statement, script string, nQueries int, opts JobOptions, ectx *expr.Context) error {
 	root, err := e.planStream(ctx, q, opts, ectx)

@@ -54,7 +54,7 @@ func (m *Memory) put(name string, t Table, borrowed bool) {
 // release frees the table registered under k unless it is borrowed.
 func (m *Memory) release(k string, t Table) {
 	if !m.borrowed[k] {
-		releaseTable(t)
+		ReleaseTable(t)
 	}
 	delete(m.borrowed, k)
 }
@@ -119,8 +119,9 @@ func (m *Memory) Names() []string {
 	return out
 }
 
-// releaseTable frees a table's memory if it holds any (memory tables).
-func releaseTable(t Table) {
+// ReleaseTable frees a table's memory if it holds any (memory tables,
+// memory streams): what the catalog does with the tables it drops.
+func ReleaseTable(t Table) {
 	if r, ok := t.(interface{ Release() }); ok {
 		r.Release()
 	}
