@@ -1,0 +1,139 @@
+package iceberg
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	ice "github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// nativeSchema maps an Iceberg schema to streamsql's native Arrow forms.
+// Every column is nullable (NOT NULL is not a streamsql constraint);
+// floats widen to DOUBLE. Types streamsql has no form for fail.
+func nativeSchema(sc *ice.Schema) (*arrow.Schema, error) {
+	fields := make([]arrow.Field, 0, len(sc.Fields()))
+	for _, f := range sc.Fields() {
+		var dt arrow.DataType
+		switch f.Type.(type) {
+		case ice.Int32Type:
+			dt = types.IntegerType.ArrowType()
+		case ice.Int64Type:
+			dt = types.BigintType.ArrowType()
+		case ice.Float32Type, ice.Float64Type:
+			dt = types.DoubleType.ArrowType()
+		case ice.StringType:
+			dt = types.VarcharType.ArrowType()
+		case ice.BooleanType:
+			dt = types.BooleanType.ArrowType()
+		case ice.TimestampType, ice.TimestampTzType:
+			dt = types.TimestampType.ArrowType()
+		case ice.DateType:
+			dt = types.DateType.ArrowType()
+		default:
+			return nil, fmt.Errorf("mapping column %q: Iceberg type %s has no streamsql type", f.Name, f.Type)
+		}
+		fields = append(fields, arrow.Field{Name: f.Name, Type: dt, Nullable: true})
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
+// writeSchema is the Arrow schema data files are written with: the sink's
+// columns, all nullable, without field metadata (Iceberg keeps no JSON
+// marker; JSON columns are strings). INTERVAL has no Iceberg type and
+// changelog input (an _op column) cannot be appended, so both fail.
+func writeSchema(s *arrow.Schema) (*arrow.Schema, error) {
+	fields := make([]arrow.Field, s.NumFields())
+	for i, f := range s.Fields() {
+		if f.Name == "_op" {
+			return nil, fmt.Errorf("mapping column %q: the iceberg sink is append-only; use EMIT ON WINDOW CLOSE or an append-only query", f.Name)
+		}
+		t, err := types.FromArrow(f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("mapping column %q: %w", f.Name, err)
+		}
+		if t.Kind == types.Interval {
+			return nil, fmt.Errorf("mapping column %q: INTERVAL has no Iceberg type (cast it to VARCHAR or BIGINT)", f.Name)
+		}
+		fields[i] = arrow.Field{Name: f.Name, Type: t.ArrowType(), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
+// icebergSchema converts a write schema to a fresh Iceberg schema.
+func icebergSchema(ws *arrow.Schema) (*ice.Schema, error) {
+	sc, err := table.ArrowSchemaToIcebergWithFreshIDs(ws, false)
+	if err != nil {
+		return nil, fmt.Errorf("converting schema to Iceberg: %w", err)
+	}
+	return sc, nil
+}
+
+// partitionSpec builds the spec from a partition_by option: a comma list of
+// `col` (identity) or `transform(col)` with transform identity, hour, day,
+// month or year; "none" means unpartitioned. An empty option means the
+// default: identity(topic) and hour(timestamp) for whichever of those
+// columns exist (a TIMESTAMP column named timestamp, else _timestamp).
+func partitionSpec(sc *ice.Schema, partitionBy string) (*ice.PartitionSpec, error) {
+	var opts []ice.PartitionOption
+	add := func(col, transform string) error {
+		f, ok := sc.FindFieldByNameCaseInsensitive(col)
+		if !ok {
+			return fmt.Errorf("building partition spec: no column %q", col)
+		}
+		var tr ice.Transform
+		name := f.Name
+		switch transform {
+		case "identity":
+			tr = ice.IdentityTransform{}
+		case "hour":
+			tr, name = ice.HourTransform{}, f.Name+"_hour"
+		case "day":
+			tr, name = ice.DayTransform{}, f.Name+"_day"
+		case "month":
+			tr, name = ice.MonthTransform{}, f.Name+"_month"
+		case "year":
+			tr, name = ice.YearTransform{}, f.Name+"_year"
+		default:
+			return fmt.Errorf("building partition spec: unknown transform %q (want identity, hour, day, month or year)", transform)
+		}
+		opts = append(opts, ice.AddPartitionFieldBySourceID(f.ID, name, tr, sc, nil))
+		return nil
+	}
+	switch p := strings.TrimSpace(strings.ToLower(partitionBy)); p {
+	case "none":
+	case "":
+		if f, ok := sc.FindFieldByName("topic"); ok {
+			if _, isStr := f.Type.(ice.StringType); isStr {
+				_ = add("topic", "identity")
+			}
+		}
+		for _, ts := range []string{"timestamp", "_timestamp"} {
+			if f, ok := sc.FindFieldByName(ts); ok {
+				if _, isTS := f.Type.(ice.TimestampTzType); isTS {
+					_ = add(ts, "hour")
+					break
+				}
+			}
+		}
+	default:
+		for _, part := range strings.Split(p, ",") {
+			part = strings.TrimSpace(part)
+			transform, col := "identity", part
+			if open := strings.IndexByte(part, '('); open > 0 && strings.HasSuffix(part, ")") {
+				transform, col = strings.TrimSpace(part[:open]), strings.TrimSpace(part[open+1:len(part)-1])
+			}
+			if err := add(col, transform); err != nil {
+				return nil, err
+			}
+		}
+	}
+	spec, err := ice.NewPartitionSpecOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("building partition spec: %w", err)
+	}
+	return &spec, nil
+}

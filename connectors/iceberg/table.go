@@ -1,0 +1,140 @@
+package iceberg
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors/file"
+)
+
+// Table is an Iceberg table as a catalog.Table (and catalog.SinkTable). Its
+// schema is fixed when it is opened; every scan reloads the table's
+// metadata, so commits made since are seen. Safe for concurrent scans.
+type Table struct {
+	w      *Warehouse
+	name   string
+	schema *arrow.Schema
+	opts   TableOptions
+}
+
+var (
+	_ catalog.Table     = (*Table)(nil)
+	_ catalog.SinkTable = (*Table)(nil)
+	_ catalog.Describer = (*Table)(nil)
+)
+
+func newTable(w *Warehouse, name string, tbl *table.Table, opts TableOptions) (*Table, error) {
+	schema := opts.Schema
+	if schema == nil {
+		var err error
+		if schema, err = nativeSchema(tbl.Schema()); err != nil {
+			return nil, fmt.Errorf("loading table %s: %w", name, err)
+		}
+	}
+	return &Table{w: w, name: name, schema: schema, opts: opts}, nil
+}
+
+// Schema is the table's columns in native types.
+func (t *Table) Schema() *arrow.Schema { return t.schema }
+
+// Describe names the table for EXPLAIN and \d.
+func (t *Table) Describe() string {
+	d := "iceberg " + t.name + " in " + t.w.dir
+	if t.opts.SnapshotID != 0 {
+		d += " at snapshot " + strconv.FormatInt(t.opts.SnapshotID, 10)
+	}
+	return d
+}
+
+// Scan plans the data files with Iceberg (partition and manifest statistics
+// pruning from req.Filters) and reads the survivors with the Parquet
+// reader of connectors/file (row-group pruning, projection). The reader
+// implements catalog.ScanStats. Tables with delete files are refused:
+// streamsql writes none, and reading them without applying them would be
+// wrong.
+func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
+	tbl, err := t.w.cat.LoadTable(ctx, splitName(t.name))
+	if err != nil {
+		return nil, fmt.Errorf("scanning %s: %w", t.name, err)
+	}
+	var opts []table.ScanOption
+	if e := filterExpr(tbl.Schema(), t.schema, req.Filters); e != nil {
+		opts = append(opts, table.WithRowFilter(e))
+	}
+	snap := tbl.CurrentSnapshot()
+	if t.opts.SnapshotID != 0 {
+		opts = append(opts, table.WithSnapshotID(t.opts.SnapshotID))
+		if snap = tbl.SnapshotByID(t.opts.SnapshotID); snap == nil {
+			return nil, fmt.Errorf("scanning %s: no snapshot %d", t.name, t.opts.SnapshotID)
+		}
+	}
+	var tasks []table.FileScanTask
+	if snap != nil { // an empty table has no snapshot and no files
+		if tasks, err = tbl.Scan(opts...).PlanFiles(ctx); err != nil {
+			return nil, fmt.Errorf("scanning %s: planning files: %w", t.name, err)
+		}
+	}
+	paths := make([]string, 0, len(tasks))
+	for _, task := range tasks {
+		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
+			return nil, fmt.Errorf("scanning %s: data file %s has delete files, which are not supported", t.name, task.File.FilePath())
+		}
+		p, err := localPath(task.File.FilePath())
+		if err != nil {
+			return nil, fmt.Errorf("scanning %s: %w", t.name, err)
+		}
+		paths = append(paths, p)
+	}
+	considered := int64(len(tasks))
+	if snap != nil && snap.Summary != nil {
+		if n, err := strconv.ParseInt(snap.Summary.Properties["total-data-files"], 10, 64); err == nil && n >= considered {
+			considered = n
+		}
+	}
+	rdr, err := file.ScanParquetFiles(ctx, paths, t.schema, req)
+	if err != nil {
+		return nil, fmt.Errorf("scanning %s: %w", t.name, err)
+	}
+	return &scanReader{BatchReader: rdr, considered: considered, planned: int64(len(tasks))}, nil
+}
+
+// localPath turns a file:// location into a local path.
+func localPath(loc string) (string, error) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "", fmt.Errorf("parsing location %q: %w", loc, err)
+	}
+	switch u.Scheme {
+	case "", "file":
+		return u.Path, nil
+	}
+	return "", fmt.Errorf("reading %s: only local (file://) warehouses are supported", loc)
+}
+
+// scanReader adds Iceberg's file planning counts to the Parquet reader's.
+type scanReader struct {
+	catalog.BatchReader
+	considered, planned int64
+}
+
+// Stats reports files considered (in the snapshot), pruned by planning,
+// and read, plus the row-group counts of the Parquet reader.
+func (r *scanReader) Stats() map[string]int64 {
+	out := map[string]int64{}
+	if s, ok := r.BatchReader.(catalog.ScanStats); ok {
+		for k, v := range s.Stats() {
+			out[k] = v
+		}
+	}
+	out["files_read"] = out["files"]
+	delete(out, "files")
+	out["files_considered"] = r.considered
+	out["files_pruned"] = r.considered - r.planned
+	return out
+}
