@@ -30,6 +30,8 @@ type ScanSource struct {
 	schema *arrow.Schema
 	open   func(ctx context.Context, mem memory.Allocator) (catalog.BatchReader, error)
 
+	stats map[string]int64 // the reader's ScanStats of the last Run
+
 	// Casts optionally converts columns whose Arrow type differs from the
 	// schema's (e.g. int8 files read as INTEGER), indexed by column; nil
 	// entries (or a short slice) mean no conversion. A column of a
@@ -48,6 +50,10 @@ func NewScanSource(schema *arrow.Schema, open func(ctx context.Context, mem memo
 // Schema implements Source.
 func (s *ScanSource) Schema() *arrow.Schema { return s.schema }
 
+// Stats are the storage statistics of the last Run (row groups or files
+// pruned), when the reader reports them (catalog.ScanStats); nil before.
+func (s *ScanSource) Stats() map[string]int64 { return s.stats }
+
 // Run implements Source: it reads batches until io.EOF, emitting each
 // (ownership passes through), and closes the reader. Empty batches are
 // dropped. It returns emit's error unchanged (ErrDone included), after
@@ -61,6 +67,9 @@ func (s *ScanSource) Run(ctx context.Context, mem memory.Allocator, emit Emit) (
 		return fmt.Errorf("opening scan: no reader")
 	}
 	defer func() {
+		if st, ok := r.(catalog.ScanStats); ok {
+			s.stats = st.Stats() // what the storage pruned, for EXPLAIN ANALYZE
+		}
 		if cerr := r.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing scan: %w", cerr)
 		}

@@ -168,3 +168,28 @@ func TestScanSourceErrors(t *testing.T) {
 		t.Fatalf("got %v, closed %d", err, r.closed)
 	}
 }
+
+// statsReader reports storage statistics, as the file and Iceberg readers do.
+type statsReader struct{ xoReader }
+
+func (r *statsReader) Stats() map[string]int64 { return map[string]int64{"row_groups_pruned": 3} }
+
+// The reader's statistics survive its Close, for EXPLAIN ANALYZE.
+func TestScanSourceKeepsStats(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s := xoSchema(arrow.PrimitiveTypes.Int64)
+	sink := &xoSink{t: t}
+	defer sink.release()
+	r := &statsReader{xoReader{batches: []arrow.RecordBatch{xoBatch(t, mem, s, []any{1})}}}
+	src := NewScanSource(s, func(context.Context, memory.Allocator) (catalog.BatchReader, error) { return r, nil })
+	if src.Stats() != nil {
+		t.Fatal("stats before a run")
+	}
+	if err := src.Run(context.Background(), mem, sink.emit); err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Stats()["row_groups_pruned"]; got != 3 {
+		t.Fatalf("stats after the run: %v", src.Stats())
+	}
+}
