@@ -82,8 +82,8 @@ type IntervalJoin struct {
 	enc    keyEncoder
 	keys   *keyMap
 	groups []igroup
-	heaps  [2]groupHeap
-	rows   [2]int // buffered entries per side
+	due    [2]calendar // groups with rows of a side, by earliest time
+	rows   [2]int      // buffered entries per side
 
 	// scratch
 	keep    []int32
@@ -99,7 +99,6 @@ type IntervalJoin struct {
 // time then arrival.
 type igroup struct {
 	rows [2][]entry
-	pos  [2]int32 // index in heaps[side], -1 when the side is empty
 }
 
 type entry struct {
@@ -167,13 +166,16 @@ func (j *IntervalJoin) Open(_ context.Context, mem memory.Allocator) error {
 		return err
 	}
 	j.keys = newKeyMap(j.kind)
+	for side := range j.due {
+		j.due[side] = newCalendar(j.spec.Lower, j.spec.Upper)
+	}
 	return nil
 }
 
 // Close frees everything the join holds. It may be called more than once.
 func (j *IntervalJoin) Close() error {
 	j.release()
-	j.groups, j.heaps, j.rows = nil, [2]groupHeap{}, [2]int{}
+	j.groups, j.due, j.rows = nil, [2]calendar{}, [2]int{}
 	j.keys = nil
 	return nil
 }
@@ -226,6 +228,20 @@ func (j *IntervalJoin) expired(side int, ts, wm int64) bool {
 	return ts < operators.AddSat(wm, -j.spec.Upper)
 }
 
+// cutoff is the event time below which rows of side expire at watermark
+// wm (see expired); all when every row does.
+func (j *IntervalJoin) cutoff(side int, wm int64) (cut int64, all bool) {
+	switch {
+	case wm == operators.WatermarkEnd:
+		return 0, true
+	case wm == minWM || j.spec.Unbounded:
+		return minWM, false
+	case side == 0:
+		return operators.AddSat(wm, j.spec.Lower), false
+	}
+	return operators.AddSat(wm, -j.spec.Upper), false
+}
+
 // probeRange is the event-time range of the other side's rows a row of
 // side at ts matches.
 func (j *IntervalJoin) probeRange(side int, ts int64) (lo, hi int64) {
@@ -241,13 +257,14 @@ func (j *IntervalJoin) probeRange(side int, ts int64) (lo, hi int64) {
 // group returns the group of id, making room for a new one.
 func (j *IntervalJoin) group(id int32) *igroup {
 	for int(id) >= len(j.groups) {
-		j.groups = append(j.groups, igroup{pos: [2]int32{-1, -1}})
+		j.groups = append(j.groups, igroup{})
 	}
 	return &j.groups[id]
 }
 
 // insert adds a buffered row of side to group g, keeping the rows sorted
-// by event time then arrival, and keeps the side's heap in order.
+// by event time then arrival, and files the group anew when the row is
+// its earliest.
 func (j *IntervalJoin) insert(side int, g int32, e entry) {
 	gr := j.group(g)
 	rows := gr.rows[side]
@@ -263,12 +280,8 @@ func (j *IntervalJoin) insert(side int, g int32, e entry) {
 	}
 	gr.rows[side] = rows
 	j.rows[side]++
-	h := &j.heaps[side]
-	switch {
-	case n == 0:
-		h.push(j, side, g)
-	case rows[0] == e:
-		h.fix(j, side, int(gr.pos[side]))
+	if n == 0 || rows[0] == e {
+		j.due[side].file(e.ts, g)
 	}
 }
 
@@ -295,74 +308,3 @@ func searchAfter(rows []entry, t int64) int {
 }
 
 const maxInt64 = 1<<63 - 1
-
-// groupHeap orders the groups holding rows of one side by their earliest
-// event time, so a watermark finds the expired rows without visiting
-// every key.
-type groupHeap struct{ ids []int32 }
-
-func (h *groupHeap) less(j *IntervalJoin, side int, a, b int) bool {
-	return j.groups[h.ids[a]].rows[side][0].ts < j.groups[h.ids[b]].rows[side][0].ts
-}
-
-func (h *groupHeap) swap(j *IntervalJoin, side int, a, b int) {
-	h.ids[a], h.ids[b] = h.ids[b], h.ids[a]
-	j.groups[h.ids[a]].pos[side] = int32(a)
-	j.groups[h.ids[b]].pos[side] = int32(b)
-}
-
-func (h *groupHeap) push(j *IntervalJoin, side int, g int32) {
-	h.ids = append(h.ids, g)
-	i := len(h.ids) - 1
-	j.groups[g].pos[side] = int32(i)
-	h.up(j, side, i)
-}
-
-// pop removes the top group.
-func (h *groupHeap) pop(j *IntervalJoin, side int) {
-	last := len(h.ids) - 1
-	h.swap(j, side, 0, last)
-	j.groups[h.ids[last]].pos[side] = -1
-	h.ids = h.ids[:last]
-	if last > 0 {
-		h.down(j, side, 0)
-	}
-}
-
-// fix restores the order after the earliest time of the group at i
-// changed.
-func (h *groupHeap) fix(j *IntervalJoin, side int, i int) {
-	if !h.down(j, side, i) {
-		h.up(j, side, i)
-	}
-}
-
-func (h *groupHeap) up(j *IntervalJoin, side int, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(j, side, i, p) {
-			return
-		}
-		h.swap(j, side, i, p)
-		i = p
-	}
-}
-
-func (h *groupHeap) down(j *IntervalJoin, side int, i0 int) bool {
-	i, n := i0, len(h.ids)
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && h.less(j, side, r, c) {
-			c = r
-		}
-		if !h.less(j, side, c, i) {
-			break
-		}
-		h.swap(j, side, i, c)
-		i = c
-	}
-	return i > i0
-}

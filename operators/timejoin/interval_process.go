@@ -175,6 +175,17 @@ type paddedRow struct {
 	b       arrow.RecordBatch
 }
 
+// comparePadded orders padded rows by event time then arrival.
+func comparePadded(a, b paddedRow) int {
+	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.seq, b.seq); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.row, b.row)
+}
+
 // OnWatermark frees the rows no later row can match; under LeftOuter it
 // first emits the unmatched left rows among them, NULL-padded, in event
 // time then arrival order. A watermark not above the last is ignored.
@@ -190,15 +201,11 @@ func (j *IntervalJoin) OnWatermark(ctx context.Context, wm int64, emit operators
 	for side := range 2 {
 		j.evict(side, wm)
 	}
-	slices.SortFunc(j.padded, func(a, b paddedRow) int {
-		if c := cmp.Compare(a.ts, b.ts); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.seq, b.seq); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.row, b.row)
-	})
+	// Eviction walks buckets in time order, so the check usually spares
+	// the sort.
+	if !slices.IsSortedFunc(j.padded, comparePadded) {
+		slices.SortFunc(j.padded, comparePadded)
+	}
 	for _, p := range j.padded {
 		if err := j.pairs.add(j.mem, p.b, p.row, nil, -1, emit); err != nil {
 			j.pairs.reset()
@@ -219,41 +226,50 @@ func (j *IntervalJoin) OnWatermark(ctx context.Context, wm int64, emit operators
 
 // evict frees the expired rows of side, collecting the ones to pad.
 func (j *IntervalJoin) evict(side int, wm int64) {
-	h := &j.heaps[side]
+	cut, all := j.cutoff(side, wm)
+	// Padded rows come out nearly sorted when buckets are (see OnWatermark).
+	pads := side == 0 && j.spec.LeftOuter
+	j.due[side].drain(cut, all, pads, func(e qent, last int64) { j.expireGroup(side, e, cut, all, last) })
+}
+
+// expireGroup frees the rows of side up to last and below cut (all of
+// them up to last when all) of the group e files, and files the group at
+// its new earliest row. A stale entry (the group's earliest row is no
+// longer at e.ts) is ignored.
+func (j *IntervalJoin) expireGroup(side int, e qent, cut int64, all bool, last int64) {
+	gr := &j.groups[e.g]
+	rows := gr.rows[side]
+	if len(rows) == 0 || rows[0].ts != e.ts {
+		return
+	}
 	st := j.stores[side]
 	pads := side == 0 && j.spec.LeftOuter
-	for len(h.ids) > 0 {
-		g := h.ids[0]
-		gr := &j.groups[g]
-		rows := gr.rows[side]
-		k := 0
-		for k < len(rows) && j.expired(side, rows[k].ts, wm) {
-			e := rows[k]
-			if pads && !st.marked[e.slot] {
-				seq, _ := st.order(e.slot)
-				b, r := st.at(e.slot)
-				j.padded = append(j.padded, paddedRow{ts: e.ts, seq: seq, row: r, b: b})
-			}
-			st.kill(e.slot)
-			k++
+	k := 0
+	for k < len(rows) && rows[k].ts <= last && (all || rows[k].ts < cut) {
+		r := rows[k]
+		if pads && !st.marked[r.slot] {
+			seq, _ := st.order(r.slot)
+			b, row := st.at(r.slot)
+			j.padded = append(j.padded, paddedRow{ts: r.ts, seq: seq, row: row, b: b})
 		}
-		if k == 0 {
-			return
-		}
-		j.rows[side] -= k
-		rows = rows[k:]
-		if len(rows) == 0 {
-			gr.rows[side] = nil
-			h.pop(j, side)
-			if len(gr.rows[1-side]) == 0 {
-				j.keys.remove(g)
-			}
-			continue
-		}
-		if cap(rows) > 4*len(rows)+16 {
-			rows = append([]entry(nil), rows...)
-		}
-		gr.rows[side] = rows
-		h.fix(j, side, 0)
+		st.kill(r.slot)
+		k++
 	}
+	if k == 0 {
+		return
+	}
+	j.rows[side] -= k
+	rows = rows[k:]
+	if len(rows) == 0 {
+		gr.rows[side] = nil
+		if len(gr.rows[1-side]) == 0 {
+			j.keys.remove(e.g)
+		}
+		return
+	}
+	if cap(rows) > 4*len(rows)+16 {
+		rows = append([]entry(nil), rows...)
+	}
+	gr.rows[side] = rows
+	j.due[side].file(rows[0].ts, e.g)
 }

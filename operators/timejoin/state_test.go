@@ -44,8 +44,8 @@ func TestIntervalStateFreed(t *testing.T) {
 	if n := j.StateBytes(); n != 0 {
 		t.Errorf("state %d bytes after the watermark passed every row, want 0", n)
 	}
-	if j.keys.live != 0 || len(j.heaps[0].ids)+len(j.heaps[1].ids) != 0 {
-		t.Errorf("%d keys, heaps %v, want none", j.keys.live, j.heaps)
+	if j.keys.live != 0 || j.due[0].len()+j.due[1].len() != 0 {
+		t.Errorf("%d keys, %d+%d calendar entries, want none", j.keys.live, j.due[0].len(), j.due[1].len())
 	}
 	for side, st := range j.stores {
 		for _, c := range st.chunks {
