@@ -24,8 +24,15 @@ type Config struct {
 	Input string
 	// Output is a JSONL file or "-" for Stdout. A file is written
 	// exactly once per checkpoint: a resumed run truncates what the
-	// crashed one wrote after its last checkpoint.
+	// crashed one wrote after its last checkpoint. Ignored when OutputSink
+	// is set.
 	Output string
+	// OutputSink, when set, receives the SELECT rows instead of Output:
+	// the caller opens any other kind of output (the CLI's iceberg:NS.TABLE)
+	// so that this package stays free of heavy connectors. The job opens
+	// its sink with the query's schema and closes it; the caller keeps
+	// owning the SinkTable (and what backs it) and closes it after Run.
+	OutputSink catalog.SinkTable
 	// DeadLetter is a JSONL file or "-" (Stderr is not used) receiving
 	// malformed input lines and late events with the reason; empty: a
 	// malformed line fails the job and late events are only counted.
@@ -86,7 +93,9 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 		}
 		jo.Input = in
 	}
-	if cfg.Output != "" {
+	if cfg.OutputSink != nil {
+		jo.Output = cfg.OutputSink
+	} else if cfg.Output != "" {
 		if cfg.Output == "-" {
 			jo.Output = file.NewWriterSink(cfg.Stdout)
 		} else {

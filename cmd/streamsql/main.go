@@ -27,12 +27,13 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 const usage = `usage:
-  streamsql query [--table NAME=PATH]... [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
-  streamsql explain [--table NAME=PATH]... "SQL"
-  streamsql repl [--table NAME=PATH]...     (also: streamsql with no arguments)
+  streamsql query [--table NAME=PATH]... [--warehouse DIR] [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
+  streamsql explain [--table NAME=PATH]... [--warehouse DIR] "SQL"
+  streamsql repl [--table NAME=PATH]... [--warehouse DIR]    (also: streamsql with no arguments)
   streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR]
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
                 [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--metrics-every DUR] [--explain]
+  streamsql catalog serve [--warehouse DIR] [--addr 127.0.0.1:8181] [--token T] [--prefix P]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
@@ -60,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runCmd(args[1:], stdin, stdout, stderr)
 	case args[0] == "bench":
 		err = benchCmd(args[1:], stdout)
+	case args[0] == "catalog":
+		err = catalogCmd(args[1:], stdout)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

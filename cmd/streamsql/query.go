@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/connectors/file"
+	"github.com/streamsql/streamsql/connectors/iceberg"
 	"github.com/streamsql/streamsql/render"
 )
 
@@ -24,16 +25,28 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type commonFlags struct {
-	tables  listFlag
-	onError string
+	tables    listFlag
+	onError   string
+	warehouse string
+	wh        *iceberg.Warehouse // attached by engine; closed by close
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.tables, "table", "register a file as a table: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
 	fs.StringVar(&c.onError, "on-error", "fail", "malformed input records: fail (stop with file:line) or skip (skip and count)")
+	fs.StringVar(&c.warehouse, "warehouse", "", "Iceberg warehouse whose tables are queryable as ns.table (default "+iceberg.DefaultWarehouse+" when it exists)")
 }
 
-// engine builds an engine with the --table files registered.
+// close releases the attached warehouse, if any.
+func (c *commonFlags) close() {
+	if c.wh != nil {
+		_ = c.wh.Close()
+		c.wh = nil
+	}
+}
+
+// engine builds an engine with the --table files and the warehouse's
+// tables registered. The caller calls close after its queries.
 func (c *commonFlags) engine() (*streamsql.Engine, error) {
 	if c.onError != "fail" && c.onError != "skip" {
 		return nil, usagef("--on-error must be fail or skip, not %q", c.onError)
@@ -48,6 +61,11 @@ func (c *commonFlags) engine() (*streamsql.Engine, error) {
 			return nil, err
 		}
 	}
+	wh, err := attachWarehouse(context.Background(), db, c.warehouse)
+	if err != nil {
+		return nil, err
+	}
+	c.wh = wh
 	return db, nil
 }
 
@@ -96,6 +114,7 @@ func queryCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return stream(ctx, db, pos[0], paramValues(params), w, stdout)
@@ -162,6 +181,7 @@ func explainCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	text, err := db.Explain(context.Background(), pos[0], *analyze)
 	if err != nil {
 		return err

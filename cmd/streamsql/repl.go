@@ -112,6 +112,7 @@ func repl(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	lr, err := newLineReader(stdin, stdout, stderr)
 	if err != nil {
 		return err

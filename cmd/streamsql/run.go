@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamsql/streamsql/connectors/iceberg"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/transforms"
@@ -24,7 +25,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run")
 	var cfg transforms.Config
 	fs.StringVar(&cfg.Input, "input", "", "JSONL input bound to __input__: a file, directory or glob, or - for stdin")
-	fs.StringVar(&cfg.Output, "output", "", "JSONL output of the SELECT rows: a file, or - for stdout")
+	fs.StringVar(&cfg.Output, "output", "", "output of the SELECT rows: a JSONL file, - for stdout, or iceberg:NS.TABLE (a table of --warehouse, created if missing)")
+	warehouse := fs.String("warehouse", "", "Iceberg warehouse of an iceberg:NS.TABLE output (default "+iceberg.DefaultWarehouse+")")
 	fs.StringVar(&cfg.DeadLetter, "dead-letter", "", "JSONL file (or -) receiving malformed input and late events with the reason")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "directory for checkpoints; a rerun with the same directory resumes")
 	fs.BoolVar(&cfg.Follow, "follow", false, "keep reading the input file as it grows")
@@ -70,6 +72,18 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	t, err := transforms.Load(pos[0])
 	if err != nil {
 		return err
+	}
+	if name, ok, err := icebergTableName(cfg.Output); err != nil {
+		return err
+	} else if ok {
+		sink, wh, err := openIcebergOutput(*warehouse, name)
+		if err != nil {
+			return err
+		}
+		defer wh.Close()
+		cfg.OutputSink = sink
+	} else if *warehouse != "" {
+		return usagef("--warehouse goes with --output iceberg:NS.TABLE")
 	}
 	cfg.Stdin, cfg.Stdout = stdin, stdout
 	if *explain {
