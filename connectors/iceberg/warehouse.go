@@ -74,6 +74,10 @@ func OpenWarehouse(dir string) (*Warehouse, error) {
 	return &Warehouse{dir: abs, db: db, cat: cat}, nil
 }
 
+// Catalog is the warehouse's iceberg-go SQL catalog (what `streamsql
+// catalog serve` exposes over REST).
+func (w *Warehouse) Catalog() *sqlcat.Catalog { return w.cat }
+
 // Dir is the warehouse's absolute directory.
 func (w *Warehouse) Dir() string { return w.dir }
 
