@@ -34,6 +34,8 @@ const usage = `usage:
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
                 [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--metrics-every DUR] [--explain]
   streamsql catalog serve [--warehouse DIR] [--addr 127.0.0.1:8181] [--token T] [--prefix P]
+  streamsql iceberg compact NS.TABLE [--warehouse DIR] [--target-size 128MB] [--partition COL=VALUE]
+  streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR] [--older-than 168h] [--retain-last 1]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
@@ -63,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = benchCmd(args[1:], stdout)
 	case args[0] == "catalog":
 		err = catalogCmd(args[1:], stdout)
+	case args[0] == "iceberg":
+		err = icebergCmd(args[1:], stdout)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
