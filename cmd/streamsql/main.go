@@ -37,6 +37,7 @@ const usage = `usage:
   streamsql iceberg compact NS.TABLE [--warehouse DIR] [--target-size 128MB] [--partition COL=VALUE]
   streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR] [--older-than 168h] [--retain-last 1]
   streamsql bench batch [--rows N] [--runs N]
+  streamsql bench cold [--events N] [--runs R] [--cpuprofile FILE]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
   streamsql bench nexmark [--query qN|all] [--events N] [--cores N] [--format table|jsonl]
