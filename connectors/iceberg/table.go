@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go/table"
@@ -15,12 +16,19 @@ import (
 
 // Table is an Iceberg table as a catalog.Table (and catalog.SinkTable). Its
 // schema is fixed when it is opened; every scan reloads the table's
-// metadata, so commits made since are seen. Safe for concurrent scans.
+// metadata, so commits made since are seen (shares of a parallel scan read
+// the snapshot pinned by Partitions). Safe for concurrent scans.
 type Table struct {
 	w      *Warehouse
 	name   string
 	schema *arrow.Schema
 	opts   TableOptions
+
+	mu     sync.Mutex
+	pinned int64 // snapshot id the shares of parallel scans read; 0 none yet
+
+	planMu sync.Mutex  // held while planning shares, so siblings wait and reuse
+	plan   *sharedPlan // the last plan of a parallel scan
 }
 
 var (
@@ -57,7 +65,8 @@ func (t *Table) Describe() string {
 // reader of connectors/file (row-group pruning, projection). The reader
 // implements catalog.ScanStats. Tables with delete files are refused:
 // streamsql writes none, and reading them without applying them would be
-// wrong.
+// wrong. With req.Partitions > 1 it reads only its round-robin share of
+// the planned files of the pinned snapshot (see Partitions).
 func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
 	tbl, err := t.w.cat.LoadTable(ctx, splitName(t.name))
 	if err != nil {
@@ -68,18 +77,21 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 		opts = append(opts, table.WithRowFilter(e))
 	}
 	snap := tbl.CurrentSnapshot()
-	if t.opts.SnapshotID != 0 {
-		opts = append(opts, table.WithSnapshotID(t.opts.SnapshotID))
-		if snap = tbl.SnapshotByID(t.opts.SnapshotID); snap == nil {
-			return nil, fmt.Errorf("scanning %s: no snapshot %d", t.name, t.opts.SnapshotID)
+	if id := t.snapshotFor(tbl, req); id != 0 {
+		opts = append(opts, table.WithSnapshotID(id))
+		if snap = tbl.SnapshotByID(id); snap == nil {
+			return nil, fmt.Errorf("scanning %s: no snapshot %d", t.name, id)
 		}
 	}
 	var tasks []table.FileScanTask
 	if snap != nil { // an empty table has no snapshot and no files
-		if tasks, err = tbl.Scan(opts...).PlanFiles(ctx); err != nil {
+		plan := func() ([]table.FileScanTask, error) { return tbl.Scan(opts...).PlanFiles(ctx) }
+		if tasks, err = t.planShared(snap.SnapshotID, req, plan); err != nil {
 			return nil, fmt.Errorf("scanning %s: planning files: %w", t.name, err)
 		}
 	}
+	planned := int64(len(tasks))
+	tasks = shareOf(tasks, req.Partition, req.Partitions)
 	paths := make([]string, 0, len(tasks))
 	for _, task := range tasks {
 		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
@@ -91,17 +103,21 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 		}
 		paths = append(paths, p)
 	}
-	considered := int64(len(tasks))
+	considered := planned
 	if snap != nil && snap.Summary != nil {
 		if n, err := strconv.ParseInt(snap.Summary.Properties["total-data-files"], 10, 64); err == nil && n >= considered {
 			considered = n
 		}
 	}
-	rdr, err := file.ScanParquetFiles(ctx, paths, t.schema, req)
+	// The files are already split; the Parquet reader must not split
+	// their row groups again.
+	whole := req
+	whole.Partition, whole.Partitions = 0, 0
+	rdr, err := file.ScanParquetFiles(ctx, paths, t.schema, whole)
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.name, err)
 	}
-	return &scanReader{BatchReader: rdr, considered: considered, planned: int64(len(tasks))}, nil
+	return &scanReader{BatchReader: rdr, considered: considered, planned: planned, share: req.Partitions > 1}, nil
 }
 
 // localPath turns a file:// location into a local path.
@@ -121,10 +137,14 @@ func localPath(loc string) (string, error) {
 type scanReader struct {
 	catalog.BatchReader
 	considered, planned int64
+	share               bool // one share of a parallel scan
 }
 
 // Stats reports files considered (in the snapshot), pruned by planning,
-// and read, plus the row-group counts of the Parquet reader.
+// and read, plus the row-group counts of the Parquet reader. A share
+// plans the whole scan before taking its files, so its file counts are the
+// whole scan's (the same in every share: any one tells the pruning story)
+// and share_files_read is its own part; its row-group counts are its own.
 func (r *scanReader) Stats() map[string]int64 {
 	out := map[string]int64{}
 	if s, ok := r.BatchReader.(catalog.ScanStats); ok {
@@ -133,6 +153,10 @@ func (r *scanReader) Stats() map[string]int64 {
 		}
 	}
 	out["files_read"] = out["files"]
+	if r.share {
+		out["share_files_read"] = out["files"]
+		out["files_read"] = r.planned
+	}
 	delete(out, "files")
 	out["files_considered"] = r.considered
 	out["files_pruned"] = r.considered - r.planned
