@@ -57,6 +57,10 @@ type JobOptions struct {
 	// BatchRows and Linger size source batches (0: the sources' defaults).
 	BatchRows int
 	Linger    time.Duration
+	// UntilIdle, when positive, ends each pipeline once its sources have
+	// read nothing for this long, closing open windows as at the end of a
+	// bounded input (tests, backfills, cron-style runs over brokers).
+	UntilIdle time.Duration
 	// Explain, when set, makes StartJob plan every pipeline and hand its
 	// statement and operator tree (ExplainStages) here instead of running
 	// it; StartJob then returns an error wrapping ErrExplained.
@@ -229,6 +233,7 @@ func (e *Engine) addPipe(ctx context.Context, job *Job, q *bind.Query, sink cata
 		CheckpointInterval: opts.CheckpointInterval, MaxStateBytes: opts.MaxStateBytes,
 		Parallelism: opts.Parallelism, Now: e.now, DeadLetter: opts.DeadLetter,
 		Fingerprint: hex.EncodeToString(sum[:8]), BatchRows: opts.BatchRows, Linger: opts.Linger,
+		UntilIdle: opts.UntilIdle,
 	})
 	if err != nil {
 		return errors.Join(err, s.Close())

@@ -62,6 +62,20 @@ type SplitReader interface {
 	Close() error
 }
 
+// PositionCommitter is implemented by split readers of systems that track
+// consumption themselves (Kafka group offsets, JetStream and SQS acks,
+// Pub/Sub acks). Once a checkpoint is durable and its sink committed, the
+// runtime calls CommitPosition with the position the checkpoint recorded
+// for the split (what Position returned at the barrier): everything before
+// it is processed for good and may be acknowledged; nothing after it may.
+// It may be called from another goroutine than Read's, concurrently with
+// it; positions come in checkpoint order. An error fails the job, so a
+// commit that may simply be retried by the next checkpoint (a Kafka
+// rebalance) should return nil and leave it to that checkpoint.
+type PositionCommitter interface {
+	CommitPosition(ctx context.Context, pos []byte) error
+}
+
 // SinkTable is implemented by tables that a streaming query can write to.
 type SinkTable interface {
 	OpenSink(ctx context.Context, schema *arrow.Schema) (Sink, error)

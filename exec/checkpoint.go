@@ -213,6 +213,9 @@ func (c *coordinator) commit(ctx context.Context, ct *cut, final bool) error {
 	if err := guard(sink.name, func() error { return sink.sink.Commit(ctx, ct.epoch) }); err != nil {
 		return fmt.Errorf("committing checkpoint %d: %w", ct.epoch, err)
 	}
+	if err := c.commitPositions(ctx, ct); err != nil {
+		return err
+	}
 	if j.persist() {
 		return pruneCheckpoints(j.opts.StateDir, checkpointsKept)
 	}

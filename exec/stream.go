@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -68,6 +69,10 @@ type JobOptions struct {
 	// BatchRows and Linger are passed to the sources (catalog.StreamRequest).
 	BatchRows int
 	Linger    time.Duration
+	// UntilIdle, when positive, ends the job once no split has read a row
+	// for this long: every split then ends as at the end of a bounded
+	// input (watermarks to +∞, open windows close, a final checkpoint).
+	UntilIdle time.Duration
 }
 
 // DeadLetter receives what the job cannot process. The job serializes its
@@ -138,6 +143,8 @@ type Job struct {
 	finished bool  // the final checkpoint is taken (or was, before a resume)
 	failed   error // Poll mode: the error that stopped the job
 	closed   bool
+
+	lastInput atomic.Int64 // unix nanos of the last row read by any split (UntilIdle)
 }
 
 // NewJob opens every stream and operator of the plan under root and,

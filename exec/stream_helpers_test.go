@@ -391,3 +391,22 @@ func closeJob(t *testing.T, j *Job) {
 		t.Fatalf("Close: %v", err)
 	}
 }
+
+// committingSplit is a fakeSplit that records the positions the job
+// commits to it (catalog.PositionCommitter), with the sink's commit count
+// at that moment.
+type committingSplit struct {
+	*fakeSplit
+	sink    *captureSink
+	commits *[]string
+	fail    error
+}
+
+func (s committingSplit) CommitPosition(_ context.Context, pos []byte) error {
+	n, _ := binary.Varint(pos)
+	s.sink.mu.Lock()
+	last := s.sink.calls[len(s.sink.calls)-1]
+	s.sink.mu.Unlock()
+	*s.commits = append(*s.commits, fmt.Sprintf("%s@%d after %s", s.id, n, last))
+	return s.fail
+}

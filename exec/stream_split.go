@@ -73,6 +73,9 @@ func (s *splitState) step(ctx context.Context) (int64, error) {
 	case errors.Is(err, io.EOF):
 		return 0, s.finish(ctx)
 	case errors.Is(err, catalog.ErrIdle):
+		if s.scan.job.idleTooLong() {
+			return 0, s.finish(ctx)
+		}
 		return 0, s.updateWatermark(ctx, false)
 	case err != nil:
 		var se *StageError
@@ -86,8 +89,12 @@ func (s *splitState) step(ctx context.Context) (int64, error) {
 	n := b.NumRows()
 	if n == 0 {
 		b.Release()
+		if s.scan.job.idleTooLong() {
+			return 0, s.finish(ctx)
+		}
 		return 0, s.updateWatermark(ctx, false)
 	}
+	s.scan.job.lastInput.Store(s.scan.job.now().UnixNano())
 	if err := s.observe(b); err != nil {
 		b.Release()
 		return 0, err
@@ -106,6 +113,21 @@ func (s *splitState) step(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return n, s.updateWatermark(ctx, true)
+}
+
+// idleTooLong says whether JobOptions.UntilIdle has passed since any
+// split of the job last read a row (or since the job started).
+func (j *Job) idleTooLong() bool {
+	if j.opts.UntilIdle <= 0 {
+		return false
+	}
+	now := j.now().UnixNano()
+	last := j.lastInput.Load()
+	if last == 0 {
+		j.lastInput.CompareAndSwap(0, now)
+		return false
+	}
+	return now-last >= int64(j.opts.UntilIdle)
 }
 
 // observe notes the largest event time of b (NULLs skipped).

@@ -19,10 +19,12 @@ import (
 
 // Config says where a transform reads and writes.
 type Config struct {
-	// Input is a JSONL file, directory or glob, or "-" for Stdin. Empty
+	// Input is a JSONL file, directory or glob, "-" for Stdin, or a
+	// connector URI (kafka://…, nats://…: catalog.IsConnectorURI). Empty
 	// when the script declares its own tables.
 	Input string
-	// Output is a JSONL file or "-" for Stdout. A file is written
+	// Output is a JSONL file, "-" for Stdout, or a connector URI whose
+	// table is a catalog.SinkTable. A file is written
 	// exactly once per checkpoint: a resumed run truncates what the
 	// crashed one wrote after its last checkpoint. Ignored when OutputSink
 	// is set.
@@ -33,10 +35,15 @@ type Config struct {
 	// its sink with the query's schema and closes it; the caller keeps
 	// owning the SinkTable (and what backs it) and closes it after Run.
 	OutputSink catalog.SinkTable
-	// DeadLetter is a JSONL file or "-" (Stderr is not used) receiving
-	// malformed input lines and late events with the reason; empty: a
-	// malformed line fails the job and late events are only counted.
+	// DeadLetter is a JSONL file, "-" (Stderr is not used) or a connector
+	// URI receiving malformed input lines and late events with the reason;
+	// empty: a malformed line fails the job and late events are only
+	// counted.
 	DeadLetter string
+	// UntilIdle, when positive, ends the job once its input has been
+	// quiet this long, closing open windows as at the end of a bounded
+	// input.
+	UntilIdle time.Duration
 	// StateDir holds checkpoints; empty runs without (and cannot resume).
 	StateDir string
 	// Follow keeps reading a growing input file (never ends).
@@ -82,6 +89,7 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 	jo := streamsql.JobOptions{
 		StateDir: cfg.StateDir, CheckpointInterval: opts.CheckpointInterval, MaxStateBytes: opts.MaxStateBytes,
 		Parallelism: opts.Parallelism, AllowedLateness: opts.AllowedLateness, DedupTTL: opts.DedupTTL,
+		UntilIdle: cfg.UntilIdle,
 	}
 	if jo.CheckpointInterval == 0 && cfg.StateDir == "" {
 		jo.CheckpointInterval = -1
@@ -92,9 +100,17 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 			return res, err
 		}
 		jo.Input = in
+		defer catalog.ReleaseTable(in)
 	}
 	if cfg.OutputSink != nil {
 		jo.Output = cfg.OutputSink
+	} else if catalog.IsConnectorURI(cfg.Output) {
+		out, err := openOutputURI(cfg.Output)
+		if err != nil {
+			return res, err
+		}
+		defer catalog.ReleaseTable(out.(catalog.Table)) // OpenURI made it a Table
+		jo.Output = out
 	} else if cfg.Output != "" {
 		if cfg.Output == "-" {
 			jo.Output = file.NewWriterSink(cfg.Stdout)
@@ -103,7 +119,17 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 		}
 	}
 	var dl *file.DeadLetterWriter
-	if cfg.DeadLetter != "" {
+	if catalog.IsConnectorURI(cfg.DeadLetter) {
+		sdl, err := openDeadLetterURI(ctx, cfg.DeadLetter)
+		if err != nil {
+			return res, err
+		}
+		jo.DeadLetter = sdl
+		defer func() {
+			err = errors.Join(err, sdl.Close())
+			res.DeadLettered = sdl.Count()
+		}()
+	} else if cfg.DeadLetter != "" {
 		if cfg.DeadLetter == "-" {
 			dl = file.NewDeadLetterWriterTo(cfg.Stdout)
 		} else if dl, err = file.NewDeadLetterWriter(cfg.DeadLetter); err != nil {
@@ -145,7 +171,9 @@ func openInput(cfg Config, opts Options) (catalog.Table, error) {
 		// text: such a line is malformed (dead-lettered) instead.
 		fo.Types = map[string]arrow.DataType{opts.EventTime: types.TimestampType.ArrowType()}
 	}
-	if cfg.Input == "-" {
+	if catalog.IsConnectorURI(cfg.Input) {
+		t, err = catalog.OpenURI(cfg.Input, catalog.RoleSource, nil)
+	} else if cfg.Input == "-" {
 		if cfg.Stdin == nil {
 			return nil, fmt.Errorf("opening input: no standard input")
 		}
