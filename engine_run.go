@@ -40,11 +40,11 @@ func (e *Engine) run(ctx context.Context, st parse.Statement, src string, params
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b, err := bind.Bind(st, src, e.cat, bind.Options{Params: params})
+	ectx := &expr.Context{Mem: e.mem, Now: e.now().UnixMicro()}
+	b, err := bind.Bind(st, src, e.cat, bind.Options{Params: params, Fold: func(x logical.Expr) (*logical.Literal, error) { return expr.Fold(ectx, x) }})
 	if err != nil {
 		return err
 	}
-	ectx := &expr.Context{Mem: e.mem, Now: e.now().UnixMicro()}
 	switch b := b.(type) {
 	case *bind.Query:
 		plan, err := e.optimize(b, ectx)

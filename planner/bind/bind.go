@@ -36,6 +36,10 @@ type Options struct {
 	// functions (TUMBLE, HOP, SESSION) and EMIT clauses are allowed, and
 	// tables wrapped as catalog.StreamTable carry their event time.
 	Streaming bool
+	// Fold evaluates a constant expression to a literal (the engine passes
+	// operators/expr.Fold): what FOR SYSTEM_TIME AS OF needs at bind
+	// time. Nil: time travel is not available.
+	Fold func(e logical.Expr) (*logical.Literal, error)
 }
 
 // Bound is the result of binding one statement: one of *Query,

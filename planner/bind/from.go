@@ -50,6 +50,9 @@ func (b *binder) from(items []parse.TableExpr, outer *scope, env *cteEnv) (*from
 func (b *binder) tableExpr(te parse.TableExpr, outer *scope, env *cteEnv) (*fromItem, error) {
 	switch t := te.(type) {
 	case *parse.TableName:
+		if t.AsOf != nil {
+			return b.tableAsOf(t)
+		}
 		return b.tableName(t, t.Name, t.Alias, outer, env)
 	case *parse.Subquery:
 		r, err := b.query(t.Query, outer, env)
@@ -97,6 +100,11 @@ func (b *binder) tableName(n parse.Node, name []string, alias string, outer *sco
 	if view != nil {
 		return b.view(n, name, view.SQL, view.Columns, qual)
 	}
+	return b.scanTable(n, name, qual, tab)
+}
+
+// scanTable binds a scan of catalog table tab, named name, as qual.
+func (b *binder) scanTable(n parse.Node, name []string, qual string, tab catalog.Table) (*fromItem, error) {
 	schema := tab.Schema()
 	if schema == nil {
 		return nil, b.errf(n, "table %q has no schema", strings.Join(name, "."))

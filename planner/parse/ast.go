@@ -212,11 +212,17 @@ func (*ParenQuery) setExprNode() {}
 
 // ---- FROM items ----
 
-// TableName is a (possibly qualified) table reference.
+// TableName is a (possibly qualified) table reference, optionally as of
+// an earlier version: `t FOR SYSTEM_TIME AS OF <timestamp>` (SQL:2011,
+// Flink) or `t FOR SYSTEM_VERSION AS OF <snapshot id>` (also `FOR VERSION
+// AS OF`, Spark's spelling).
 type TableName struct {
 	Pos
 	Name  []string
 	Alias string
+	AsOf  Expr // nil: the current version
+	// AsOfVersion says AsOf is a version (snapshot id), not a time.
+	AsOfVersion bool
 }
 
 // Subquery is `(query) [AS] alias [(cols)]` in FROM.

@@ -7,6 +7,10 @@ import (
 
 // errorTests pin the complete rendered error: message, position and caret.
 var errorTests = []struct{ in, want string }{
+	{`SELECT * FROM t FOR UPDATE`,
+		`line 1, column 21: expected SYSTEM_TIME or SYSTEM_VERSION after FOR
+SELECT * FROM t FOR UPDATE
+                    ^`},
 	{`SELECT a, b + FROM t`,
 		`line 1, column 15: expected expression, found 'FROM'
 SELECT a, b + FROM t

@@ -416,6 +416,14 @@ func (f *formatter) tableExpr(t TableExpr) {
 	switch x := t.(type) {
 	case *TableName:
 		f.name(x.Name)
+		if x.AsOf != nil {
+			if x.AsOfVersion {
+				f.WriteString(" FOR SYSTEM_VERSION AS OF ")
+			} else {
+				f.WriteString(" FOR SYSTEM_TIME AS OF ")
+			}
+			f.expr(x.AsOf)
+		}
 		f.alias(x.Alias)
 	case *Subquery:
 		f.WriteByte('(')

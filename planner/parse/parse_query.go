@@ -1,5 +1,7 @@
 package parse
 
+import "strings"
+
 // parseQuery reads `[WITH …] body [ORDER BY …] [LIMIT …] [OFFSET …]
 // [FETCH …] [EMIT …]`.
 func (p *parser) parseQuery() *Query {
@@ -425,9 +427,36 @@ func (p *parser) parseTablePrimary() TableExpr {
 			tf.Alias = p.parseAlias()
 			return tf
 		}
-		return &TableName{Pos: t.pos, Name: name, Alias: p.parseAlias()}
+		tn := &TableName{Pos: t.pos, Name: name}
+		p.parseAsOf(tn)
+		tn.Alias = p.parseAlias()
+		return tn
 	}
 	panic(p.unexpected("table name or subquery"))
+}
+
+// parseAsOf reads `FOR SYSTEM_TIME AS OF expr` or `FOR SYSTEM_VERSION |
+// VERSION AS OF expr` after a table name.
+func (p *parser) parseAsOf(tn *TableName) {
+	if !p.isKw("for") {
+		return
+	}
+	p.next()
+	kind := p.peek()
+	switch {
+	case isName(kind) && strings.EqualFold(kind.val, "system_time"):
+	case isName(kind) && (strings.EqualFold(kind.val, "system_version") || strings.EqualFold(kind.val, "version")):
+		tn.AsOfVersion = true
+	default:
+		panic(p.errf(kind.pos, "expected SYSTEM_TIME or SYSTEM_VERSION after FOR"))
+	}
+	p.next()
+	p.expectKw("as")
+	if of := p.peek(); !isName(of) || !strings.EqualFold(of.val, "of") {
+		panic(p.errf(of.pos, "expected OF after AS"))
+	}
+	p.next()
+	tn.AsOf = p.parseExpr()
 }
 
 // parseTableFuncArgs reads the argument list of a table function. `TABLE t`

@@ -9,6 +9,8 @@ import (
 var roundTripTests = []struct{ in, want string }{
 	{`SELECT 1`,
 		`SELECT 1`},
+	{`SELECT * FROM lake.events FOR SYSTEM_TIME AS OF TIMESTAMP '2026-11-01 00:00:00' AS e JOIN u FOR version AS OF 42 ON e.id = u.id`,
+		`SELECT * FROM lake.events FOR SYSTEM_TIME AS OF TIMESTAMP '2026-11-01 00:00:00' AS e JOIN u FOR SYSTEM_VERSION AS OF 42 ON e.id = u.id`},
 	{`select a, b from t where a = 1 and b != 2 or not c`,
 		`SELECT a, b FROM t WHERE ((a = 1) AND (b <> 2)) OR (NOT c)`},
 	{`SELECT a + b * c - d / e % f FROM t`,
