@@ -57,8 +57,13 @@ type parquetReader struct {
 	out     *arrow.Schema
 	mem     memory.Allocator
 	filters []catalog.Predicate
+	// consts[f] maps table columns to the value every row of file f holds
+	// (nil or short: none); those columns are filled in, not read.
+	consts []map[int]any
 
 	// the open file
+	fileConsts map[int]any       // of the open file
+	constArr   map[int]arrow.Array // output position → cached constant column
 	pf      *file.Reader
 	rr      pqarrow.RecordReader
 	srcOf   []int   // output position → record column, -1 for NULL
@@ -127,10 +132,18 @@ func (r *parquetReader) open(path string) error {
 	}
 
 	r.srcOf = make([]int, len(r.proj))
+	r.fileConsts = nil
+	if f := r.nextF - 1; f < len(r.consts) {
+		r.fileConsts = r.consts[f]
+	}
 	var leaves []int
 	pos := map[int]int{} // leaf → record column
 	for i, c := range r.proj {
 		r.srcOf[i] = -1
+		if _, ok := r.fileConsts[c]; ok {
+			r.srcOf[i] = srcConst
+			continue
+		}
 		switch leaf := leafOf[c]; {
 		case leaf == -2:
 			pf.Close()
@@ -192,6 +205,10 @@ func (r *parquetReader) closeFile() {
 		r.pf = nil
 	}
 	r.pending = nil
+	for i, a := range r.constArr {
+		a.Release()
+		delete(r.constArr, i)
+	}
 }
 
 // Next returns the next batch, or io.EOF.
@@ -252,6 +269,15 @@ func (r *parquetReader) emit(rec arrow.RecordBatch, n int64) (arrow.RecordBatch,
 	}
 	for i, src := range r.srcOf {
 		to := r.out.Field(i).Type
+		if src == srcConst {
+			c, err := r.constColumn(i, n)
+			if err != nil {
+				release()
+				return nil, r.fail(fmt.Errorf("filling column %q of %s: %w", r.out.Field(i).Name, r.files[r.nextF-1], err))
+			}
+			cols = append(cols, c)
+			continue
+		}
 		if src < 0 {
 			cols = append(cols, array.MakeArrayOfNull(r.mem, to, int(n)))
 			continue

@@ -19,6 +19,27 @@ import (
 // group. The reader implements catalog.ScanStats ("files", "row_groups",
 // "row_groups_pruned") and owns nothing the caller passed in.
 func ScanParquetFiles(ctx context.Context, files []string, schema *arrow.Schema, req catalog.ScanRequest) (catalog.BatchReader, error) {
+	set := make([]ParquetFile, len(files))
+	for i, f := range files {
+		set[i].Path = f
+	}
+	return ScanParquetFileSet(ctx, set, schema, req)
+}
+
+// ParquetFile is a file of ScanParquetFileSet.
+type ParquetFile struct {
+	Path string
+	// Constants maps table column ordinals to the value every row of the
+	// file holds (an Iceberg identity partition's value; nil for NULL):
+	// those columns are filled in rather than read. Values take the Go
+	// type of a logical literal: string, int64 (BIGINT, TIMESTAMP µs),
+	// int32 (INTEGER, DATE days), float64, bool.
+	Constants map[int]any
+}
+
+// ScanParquetFileSet is ScanParquetFiles over files some of whose columns
+// are known constants.
+func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Schema, req catalog.ScanRequest) (catalog.BatchReader, error) {
 	native, err := nativeSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("scanning parquet files: %w", err)
@@ -37,5 +58,17 @@ func ScanParquetFiles(ctx context.Context, files []string, schema *arrow.Schema,
 		limit = -1
 	}
 	t := &Table{path: "parquet files", format: FormatParquet, schema: native}
-	return newParquetReader(ctx, t, files, req, projectSchema(native, req.Columns), mem, limit), nil
+	files := make([]string, len(set))
+	consts := make([]map[int]any, len(set))
+	for i, f := range set {
+		files[i], consts[i] = f.Path, f.Constants
+		for c := range f.Constants {
+			if c < 0 || c >= native.NumFields() {
+				return nil, fmt.Errorf("scanning parquet file %s: constant for column ordinal %d out of range", f.Path, c)
+			}
+		}
+	}
+	r := newParquetReader(ctx, t, files, req, projectSchema(native, req.Columns), mem, limit)
+	r.consts = consts
+	return r, nil
 }

@@ -351,11 +351,20 @@ func (t *GroupTable) findBytes(data []byte, offs []int32, valid arrow.Array, gro
 	}
 	n := len(groups)
 	offs = offs[:n+1]
-	// Hash every key first: a tight loop the CPU pipelines well.
+	// Hash every key first: a tight loop the CPU pipelines well. A key
+	// equal to the one before it (sorted or clustered input, a partition
+	// column constant per file) reuses its hash: comparing a few bytes is
+	// cheaper than hashing them.
 	t.hashes = grow(t.hashes[:0], n)
 	hashes := t.hashes
+	var last []byte
 	for i := range hashes {
-		hashes[i] = maphash.Bytes(t.seed, data[offs[i]:offs[i+1]])
+		key := data[offs[i]:offs[i+1]]
+		if i > 0 && bytes.Equal(key, last) {
+			hashes[i] = hashes[i-1]
+			continue
+		}
+		hashes[i], last = maphash.Bytes(t.seed, key), key
 	}
 	slots, mask, shift := t.bytes, uint64(len(t.bytes)-1), t.shift
 	var prevHash uint64
