@@ -62,12 +62,12 @@ type parquetReader struct {
 	consts []map[int]any
 
 	// the open file
-	fileConsts map[int]any       // of the open file
+	fileConsts map[int]any         // of the open file
 	constArr   map[int]arrow.Array // output position → cached constant column
-	pf      *file.Reader
-	rr      pqarrow.RecordReader
-	srcOf   []int   // output position → record column, -1 for NULL
-	pending []int64 // rows left per kept row group, when no column is read
+	pf         *file.Reader
+	rr         pqarrow.RecordReader
+	srcOf      []int   // output position → record column, -1 for NULL
+	pending    []int64 // rows left per kept row group, when no column is read
 
 	opened, rowGroups, pruned int64
 	part, parts               int   // this reader's share of the row groups
