@@ -272,6 +272,14 @@ func (r *relabelSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 	return r.Sink.Write(ctx, rb)
 }
 
+// SourcePositions forwards the checkpoint's source positions to a sink
+// that records them (catalog.SourcePositionSink).
+func (r *relabelSink) SourcePositions(epoch int64, positions map[string][]byte) {
+	if ps, ok := r.Sink.(catalog.SourcePositionSink); ok {
+		ps.SourcePositions(epoch, positions)
+	}
+}
+
 // Run runs every pipeline until its inputs end (each then takes a final
 // checkpoint) or ctx is cancelled; the first error stops them all.
 func (j *Job) Run(ctx context.Context) error { return exec.RunJobs(ctx, j.pipes) }

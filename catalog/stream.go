@@ -76,6 +76,16 @@ type PositionCommitter interface {
 	CommitPosition(ctx context.Context, pos []byte) error
 }
 
+// SourcePositionSink is implemented by sinks that record, with each
+// checkpoint they commit, where the sources stood (an Iceberg snapshot's
+// summary), so the output alone says which input it covers. The runtime
+// calls SourcePositions(epoch, …) just before PreCommit(epoch), with the
+// position of every split of the checkpoint keyed "<stream>/<split id>".
+// The map is the sink's to keep.
+type SourcePositionSink interface {
+	SourcePositions(epoch int64, positions map[string][]byte)
+}
+
 // SinkTable is implemented by tables that a streaming query can write to.
 type SinkTable interface {
 	OpenSink(ctx context.Context, schema *arrow.Schema) (Sink, error)

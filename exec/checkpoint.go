@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"fmt"
+
+	"github.com/streamsql/streamsql/catalog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,6 +192,12 @@ func (c *coordinator) completeFinal(ctx context.Context) error {
 func (c *coordinator) commit(ctx context.Context, ct *cut, final bool) error {
 	j := c.job
 	sink := j.sink
+	if ps, ok := sink.sink.(catalog.SourcePositionSink); ok {
+		c.mu.Lock()
+		pos := c.positions(ct)
+		c.mu.Unlock()
+		ps.SourcePositions(ct.epoch, pos)
+	}
 	var state []byte
 	err := guard(sink.name, func() error {
 		var err error

@@ -33,3 +33,21 @@ func (c *coordinator) commitPositions(ctx context.Context, ct *cut) error {
 	}
 	return nil
 }
+
+// positions collects the cut's split positions (or the final ones of
+// ended splits) keyed "<stream>/<split id>". The caller holds c.mu.
+func (c *coordinator) positions(ct *cut) map[string][]byte {
+	out := map[string][]byte{}
+	for _, sc := range c.job.scans {
+		for _, sp := range sc.splits {
+			r, ok := ct.splits[sc.key][sp.id]
+			if !ok {
+				r, ok = c.ended[sc.key][sp.id]
+			}
+			if ok {
+				out[sc.name+"/"+sp.id] = r.Position
+			}
+		}
+	}
+	return out
+}

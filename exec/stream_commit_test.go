@@ -2,7 +2,10 @@ package exec
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"sort"
 	"reflect"
 	"strings"
 	"testing"
@@ -72,5 +75,41 @@ func TestSourcePositionCommitFailureFailsJob(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "split a") || !strings.Contains(err.Error(), "broker gone") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// positionSink records the positions each checkpoint hands it.
+type positionSink struct {
+	*captureSink
+	got []string
+}
+
+func (p *positionSink) SourcePositions(epoch int64, pos map[string][]byte) {
+	for k, v := range pos {
+		n, _ := binary.Varint(v)
+		p.got = append(p.got, fmt.Sprintf("%d %s@%d", epoch, k, n))
+	}
+	sort.Strings(p.got)
+}
+
+// Sinks that record source positions get the checkpoint's, before its
+// PreCommit, ended splits included.
+func TestSinkGetsSourcePositions(t *testing.T) {
+	mem := newMem()
+	defer mem.AssertSize(t, 0)
+	sink := &positionSink{captureSink: &captureSink{}}
+	tbl := newFakeTable(
+		"a", []any{[]ev{{ts: 1, k: "x", v: 1}}, []ev{{ts: 2, k: "x", v: 1}}},
+		"b", []any{[]ev{{ts: 1, k: "y", v: 1}}},
+	)
+	j := mustJob(t, scanStage("s", tbl, 0, 0), JobOptions{Alloc: mem, Sink: sink, CheckpointInterval: -1})
+	pollAll(t, j)
+	closeJob(t, j)
+	want := []string{"1 s/a@2", "1 s/b@1"}
+	if !reflect.DeepEqual(sink.got, want) {
+		t.Fatalf("positions %q, want %q", sink.got, want)
+	}
+	if len(sink.calls) == 0 || sink.calls[0] != "precommit 1" {
+		t.Fatalf("calls %q", sink.calls)
 	}
 }
