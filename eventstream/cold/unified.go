@@ -1,0 +1,224 @@
+package cold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/catalog"
+)
+
+// Snapshotter gives a topic's cold side as of its latest commit.
+type Snapshotter interface {
+	// Snapshot returns the cold table pinned at its current commit and
+	// the hot sequence number that commit covers up to (every event with
+	// a larger sequence is only in the hot tier). ok is false while the
+	// topic has nothing in the cold tier.
+	Snapshot(ctx context.Context, topic string) (t catalog.Table, seq uint64, ok bool, err error)
+}
+
+// Unified is a topic as one table over both tiers (see the package doc).
+// Scans read the cold side first, then the hot events after the boundary;
+// streams (live queries) read the hot tier alone, since they only follow
+// new events.
+type Unified struct {
+	topic string
+	hot   catalog.Table // the hot tier's table of the topic (scan + stream)
+	cold  Snapshotter
+	idCol int // the hot table's _id column
+}
+
+var (
+	_ catalog.Table      = (*Unified)(nil)
+	_ catalog.Streamable = (*Unified)(nil)
+	_ catalog.Describer  = (*Unified)(nil)
+)
+
+// NewUnified joins a topic's hot table (with its _id column) and its cold
+// side.
+func NewUnified(topic string, hot catalog.Table, cold Snapshotter) (*Unified, error) {
+	idx := hot.Schema().FieldIndices("_id")
+	if len(idx) != 1 {
+		return nil, fmt.Errorf("unifying topic %s: the hot table has no _id column", topic)
+	}
+	if _, ok := hot.(catalog.Streamable); !ok {
+		return nil, fmt.Errorf("unifying topic %s: the hot table cannot be streamed", topic)
+	}
+	return &Unified{topic: topic, hot: hot, cold: cold, idCol: idx[0]}, nil
+}
+
+// Schema implements catalog.Table: the hot tier's columns.
+func (u *Unified) Schema() *arrow.Schema { return u.hot.Schema() }
+
+// Describe implements catalog.Describer.
+func (u *Unified) Describe() string { return "topic " + u.topic + " (hot window + cold tier)" }
+
+// OpenStream implements catalog.Streamable: new events come from the hot
+// tier.
+func (u *Unified) OpenStream(ctx context.Context, req catalog.StreamRequest) ([]catalog.SplitReader, error) {
+	return u.hot.(catalog.Streamable).OpenStream(ctx, req)
+}
+
+// Scan implements catalog.Table. Filters go to both sides (the cold side
+// prunes partitions and files with them); the caller re-applies them.
+func (u *Unified) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
+	if req.Partitions > 1 && req.Partition > 0 {
+		return emptyReader{}, nil // one reader does both sides
+	}
+	cols := req.Columns
+	if cols == nil {
+		cols = make([]int, u.Schema().NumFields())
+		for i := range cols {
+			cols[i] = i
+		}
+	}
+	ct, seq, ok, err := u.cold.Snapshot(ctx, u.topic)
+	if err != nil {
+		return nil, fmt.Errorf("scanning topic %s: reading the cold tier: %w", u.topic, err)
+	}
+	r := &unifiedReader{topic: u.topic, out: projectSchema(u.Schema(), cols), boundary: seq, mem: req.Alloc}
+	if r.mem == nil {
+		r.mem = memory.DefaultAllocator
+	}
+	if ok {
+		coldCols, err := mapColumns(u.Schema(), ct.Schema(), cols)
+		if err != nil {
+			return nil, fmt.Errorf("scanning topic %s: %w", u.topic, err)
+		}
+		creq := req
+		creq.Columns, creq.Filters, creq.Partition, creq.Partitions = coldCols, mapFilters(u.Schema(), ct.Schema(), req.Filters), 0, 0
+		if r.cold, err = ct.Scan(ctx, creq); err != nil {
+			return nil, fmt.Errorf("scanning topic %s: %w", u.topic, err)
+		}
+	}
+	// The hot side also reads _id, to skip what the cold side covers.
+	hreq := req
+	hreq.Columns, hreq.Partition, hreq.Partitions = append(append([]int(nil), cols...), u.idCol), 0, 0
+	if r.hot, err = u.hot.Scan(ctx, hreq); err != nil {
+		if r.cold != nil {
+			r.cold.Close()
+		}
+		return nil, fmt.Errorf("scanning topic %s: %w", u.topic, err)
+	}
+	r.filter = ok
+	return r, nil
+}
+
+// unifiedReader reads the cold side, then the hot rows past the boundary.
+type unifiedReader struct {
+	topic     string
+	out       *arrow.Schema
+	cold, hot catalog.BatchReader
+	boundary  uint64
+	filter    bool // the cold side exists: drop hot rows at or before the boundary
+	mem       memory.Allocator
+}
+
+func (r *unifiedReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	for r.cold != nil {
+		b, err := r.cold.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			err = r.cold.Close()
+			r.cold = nil
+			if err != nil {
+				return nil, err
+			}
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := array.NewRecordBatch(r.out, b.Columns(), b.NumRows())
+		b.Release()
+		return out, nil
+	}
+	for {
+		b, err := r.hot.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := r.afterBoundary(b)
+		b.Release()
+		if err != nil {
+			return nil, err
+		}
+		if out != nil {
+			return out, nil
+		}
+	}
+}
+
+// afterBoundary keeps b's rows whose ingest sequence is past the
+// boundary, without the trailing _id column; nil when none is.
+func (r *unifiedReader) afterBoundary(b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := int(b.NumCols()) - 1
+	ids, ok := b.Column(n).(*array.String)
+	if !ok {
+		return nil, fmt.Errorf("scanning topic %s: _id is %s, want VARCHAR", r.topic, b.Column(n).DataType())
+	}
+	first := 0
+	if r.filter {
+		// Ingest ids ascend, so the rows to keep are a suffix.
+		for first < ids.Len() {
+			seq, err := seqOf(ids.Value(first))
+			if err != nil {
+				return nil, fmt.Errorf("scanning topic %s: %w", r.topic, err)
+			}
+			if seq > r.boundary {
+				break
+			}
+			first++
+		}
+	}
+	if first == ids.Len() {
+		return nil, nil
+	}
+	cols := make([]arrow.Array, n)
+	for i := range n {
+		cols[i] = array.NewSlice(b.Column(i), int64(first), b.NumRows())
+	}
+	out := array.NewRecordBatch(r.out, cols, b.NumRows()-int64(first))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+func (r *unifiedReader) Close() error {
+	var errs []error
+	if r.cold != nil {
+		errs = append(errs, r.cold.Close())
+		r.cold = nil
+	}
+	if r.hot != nil {
+		errs = append(errs, r.hot.Close())
+		r.hot = nil
+	}
+	return errors.Join(errs...)
+}
+
+// seqOf reads the ingest sequence out of an ingest id
+// ("<19-digit unix ns>-<10-digit seq>", eventstream's format).
+func seqOf(id string) (uint64, error) {
+	i := strings.LastIndexByte(id, '-')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed ingest id %q", id)
+	}
+	seq, err := strconv.ParseUint(id[i+1:], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("malformed ingest id %q", id)
+	}
+	return seq, nil
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
+func (emptyReader) Close() error                                   { return nil }
