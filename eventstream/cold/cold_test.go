@@ -33,8 +33,8 @@ func TestDualPathAndUnifiedQuery(t *testing.T) {
 	defer cold.release()
 	dual, err := StartDual(ctx, DualOptions{
 		Engine: srv.Engine(), Topics: srv.Topics,
-		Table: func(topic string) (catalog.Table, error) { return srv.Table(topic) },
-		Sink: func(context.Context, string, string) (catalog.SinkTable, error) { return cold, nil },
+		Table:    func(topic string) (catalog.Table, error) { return srv.Table(topic) },
+		Sink:     func(context.Context, string, string) (catalog.SinkTable, error) { return cold, nil },
 		Interval: 50 * time.Millisecond, Poll: 20 * time.Millisecond,
 	})
 	if err != nil {

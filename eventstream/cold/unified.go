@@ -221,4 +221,4 @@ func seqOf(id string) (uint64, error) {
 type emptyReader struct{}
 
 func (emptyReader) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
-func (emptyReader) Close() error                                   { return nil }
+func (emptyReader) Close() error                                    { return nil }
