@@ -89,11 +89,11 @@ func OpenURI(uri, role string, schema *arrow.Schema) (Table, error) {
 	s, ok := schemes[strings.ToLower(u.Scheme)]
 	schemesMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("opening %s: unknown scheme %q (have %s)", u.Redacted(), u.Scheme, strings.Join(Schemes(), ", "))
+		return nil, fmt.Errorf("opening %s: unknown scheme %q (have %s)", redacted(u), u.Scheme, strings.Join(Schemes(), ", "))
 	}
 	opts, err := s.parse(u)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("opening %s: %w", redacted(u), err)
 	}
 	if opts == nil {
 		opts = map[string]string{}
@@ -104,9 +104,31 @@ func OpenURI(uri, role string, schema *arrow.Schema) (Table, error) {
 	opts["connector"] = s.connector
 	t, err := OpenConnector(s.connector, opts, schema)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("opening %s: %w", redacted(u), err)
 	}
 	return t, nil
+}
+
+// redacted names u for messages: its password and the values of query
+// parameters that look like secrets (token, password, secret,
+// credentials) are masked.
+func redacted(u *url.URL) string {
+	c := *u
+	q := c.Query()
+	masked := false
+	for k := range q {
+		lk := strings.ToLower(k)
+		for _, w := range []string{"token", "password", "passwd", "secret", "credential", "creds", "apikey", "api_key"} {
+			if strings.Contains(lk, w) && !strings.HasSuffix(lk, "_env") {
+				q[k] = []string{"xxxxx"}
+				masked = true
+			}
+		}
+	}
+	if masked {
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }
 
 // redactURI hides the user information of a URI that url.Parse refused.
