@@ -45,6 +45,10 @@ func (r *reader) CommitPosition(ctx context.Context, pos []byte) error {
 		return err
 	}
 	r.mu.Lock()
+	if r.client == nil {
+		r.mu.Unlock()
+		return fmt.Errorf("acknowledging %s: the reader is closed", r.sub)
+	}
 	n := 0
 	for n < len(r.pending) && r.pending[n].seq <= seq {
 		n++
@@ -54,11 +58,12 @@ func (r *reader) CommitPosition(ctx context.Context, pos []byte) error {
 		ids[i] = r.pending[i].ackID
 	}
 	r.pending = r.pending[n:]
+	c := r.client
 	r.mu.Unlock()
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxAckIDs)]
 		ids = ids[len(chunk):]
-		err := r.client.SubscriptionAdminClient.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: r.sub, AckIds: chunk})
+		err := c.SubscriptionAdminClient.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: r.sub, AckIds: chunk})
 		if err != nil {
 			// An expired ack id is redelivered and processed again: the
 			// at-least-once case, not a failure of the job.
@@ -109,11 +114,14 @@ func (r *reader) Close() error {
 		r.dec.Release()
 		r.dec = nil
 	}
-	if r.client == nil {
+	r.mu.Lock()
+	c := r.client
+	r.client = nil
+	r.mu.Unlock()
+	if c == nil {
 		return nil
 	}
-	err := r.client.Close()
-	r.client = nil
+	err := c.Close()
 	if err != nil {
 		return fmt.Errorf("closing Pub/Sub client: %w", err)
 	}

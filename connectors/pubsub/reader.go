@@ -80,6 +80,9 @@ func (r *reader) ID() string { return r.id }
 
 // Read pulls up to a batch of messages, waiting at most the linger.
 func (r *reader) Read(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.client == nil {
+		return nil, fmt.Errorf("reading %s: the reader is closed", r.id)
+	}
 	if err := r.extend(ctx); err != nil {
 		return nil, err
 	}
