@@ -91,7 +91,9 @@ func Run(ctx context.Context, t *Transform, cfg Config) (res Result, err error) 
 		Parallelism: opts.Parallelism, AllowedLateness: opts.AllowedLateness, DedupTTL: opts.DedupTTL,
 		UntilIdle: cfg.UntilIdle,
 	}
-	if jo.CheckpointInterval == 0 && cfg.StateDir == "" {
+	if jo.CheckpointInterval == 0 && cfg.StateDir == "" && !catalog.IsConnectorURI(cfg.Input) {
+		// Nothing to resume from: only the final checkpoint. A broker
+		// input keeps the periodic ones, which acknowledge what it read.
 		jo.CheckpointInterval = -1
 	}
 	if cfg.Input != "" {

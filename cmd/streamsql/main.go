@@ -64,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runCmd(args[1:], stdin, stdout, stderr)
 	case args[0] == "bench":
 		err = benchCmd(args[1:], stdout)
+	case args[0] == "serve":
+		err = serveCmd(args[1:], stdout, stderr)
 	case args[0] == "catalog":
 		err = catalogCmd(args[1:], stdout)
 	case args[0] == "iceberg":

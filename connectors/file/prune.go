@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package file
 
 import (
@@ -167,13 +169,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func cmp3[T int64 | float64](a, b T) int {

@@ -1,0 +1,193 @@
+package eventstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/operators/expr"
+	"github.com/streamsql/streamsql/planner/parse"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/render"
+)
+
+// ArrowStreamType is the media type of Arrow IPC stream responses.
+const ArrowStreamType = "application/vnd.apache.arrow.stream"
+
+// maxQueryBody caps a POST /query body.
+const maxQueryBody = 1 << 20
+
+// queryRequest is the body of POST /query.
+type queryRequest struct {
+	SQL    string            `json:"sql"`
+	Params []json.RawMessage `json:"params"`
+}
+
+// handleQuery serves POST /query {"sql": "…", "params": […]}: the result
+// as {"columns": […], "rows": [[…], …]}, or as an Arrow IPC stream when
+// the client accepts one. Only SELECT, WITH and EXPLAIN run here.
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, `use POST /query with {"sql": "…", "params": […]}`)
+		return
+	}
+	topics, all, err := s.readableTopics(r, s.Topics())
+	if err != nil {
+		WriteAuthError(w, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQueryBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("query body over the %d-byte limit", maxQueryBody))
+		return
+	}
+	var req queryRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, `decoding query request: want {"sql": "…", "params": […]}: `+err.Error())
+		return
+	}
+	if status, err := checkReadOnly(req.SQL); err != nil {
+		writeError(w, status, err.Error())
+		return
+	}
+	params, err := decodeParams(req.Params)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	engine := s.engine
+	if !all { // a scoped token sees only the topics it may read
+		engine = streamsql.New(streamsql.WithAllocator(s.cfg.Alloc))
+		defer engine.Close()
+		for _, name := range topics {
+			if t, err := s.topic(name); err == nil {
+				engine.Catalog().PutBorrowed(name, t.table)
+			}
+		}
+	}
+	res, err := engine.Query(r.Context(), req.SQL, params...)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	defer res.Release()
+	if strings.Contains(r.Header.Get("Accept"), ArrowStreamType) {
+		writeArrow(w, res)
+		return
+	}
+	writeRows(w, res)
+}
+
+// checkReadOnly allows one SELECT / WITH query, or EXPLAIN of one: the
+// query API never changes the catalog or writes anywhere.
+func checkReadOnly(sql string) (int, error) {
+	st, err := parse.ParseOne(sql)
+	if err != nil {
+		return http.StatusBadRequest, err
+	}
+	if ex, ok := st.(*parse.Explain); ok {
+		st = ex.Stmt
+	}
+	if _, ok := st.(*parse.Query); !ok {
+		return http.StatusForbidden, errors.New("only SELECT, WITH and EXPLAIN statements are allowed through the query API")
+	}
+	return 0, nil
+}
+
+// decodeParams turns JSON parameters into the engine's Go values: null,
+// booleans, integers as int64, other numbers as float64, strings.
+func decodeParams(raw []json.RawMessage) ([]any, error) {
+	out := make([]any, len(raw))
+	for i, p := range raw {
+		dec := json.NewDecoder(bytes.NewReader(p))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("decoding parameter $%d: %w", i+1, err)
+		}
+		switch x := v.(type) {
+		case nil, bool, string:
+			out[i] = x
+		case json.Number:
+			if n, err := x.Int64(); err == nil {
+				out[i] = n
+			} else if f, err := x.Float64(); err == nil {
+				out[i] = f
+			} else {
+				return nil, fmt.Errorf("decoding parameter $%d: %w", i+1, err)
+			}
+		default:
+			return nil, fmt.Errorf("decoding parameter $%d: want null, a boolean, a number or a string", i+1)
+		}
+	}
+	return out, nil
+}
+
+// writeRows answers {"columns": [...], "rows": [[...], ...]}.
+func writeRows(w http.ResponseWriter, res *streamsql.Result) {
+	ts := make([]types.Type, res.Schema.NumFields())
+	for i, f := range res.Schema.Fields() {
+		ts[i], _ = types.FromField(f) // the engine emits only types it models
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"columns":`)
+	names, _ := json.Marshal(res.Names) // cannot fail for strings
+	b.Write(names)
+	b.WriteString(`,"rows":[`)
+	first := true
+	for _, batch := range res.Batches {
+		for r := 0; r < int(batch.NumRows()); r++ {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteByte('[')
+			for c := 0; c < int(batch.NumCols()); c++ {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				b.Write(render.AppendJSONValue(nil, expr.ScalarValue(batch.Column(c), r), ts[c]))
+			}
+			b.WriteByte(']')
+		}
+	}
+	b.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b.Bytes())
+}
+
+// writeArrow answers with the result as an Arrow IPC stream, columns
+// named as in the query.
+func writeArrow(w http.ResponseWriter, res *streamsql.Result) {
+	fields := make([]arrow.Field, res.Schema.NumFields())
+	for i, f := range res.Schema.Fields() {
+		if i < len(res.Names) {
+			f.Name = res.Names[i]
+		}
+		fields[i] = f
+	}
+	schema := arrow.NewSchema(fields, nil)
+	w.Header().Set("Content-Type", ArrowStreamType)
+	iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+	for _, b := range res.Batches {
+		renamed := array.NewRecordBatch(schema, b.Columns(), b.NumRows())
+		err := iw.Write(renamed)
+		renamed.Release()
+		if err != nil {
+			return // the client went away mid-stream
+		}
+	}
+	iw.Close()
+}
