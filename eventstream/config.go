@@ -27,6 +27,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/eventstream/wal"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -96,6 +97,11 @@ type Config struct {
 	// Engine runs queries; nil creates one (and Close closes it). Topics
 	// are registered in it as tables named by the topic.
 	Engine *streamsql.Engine
+	// TableFor, when set, makes the table a topic is registered as from
+	// its hot table (a catalog.StreamTable): `streamsql serve` unifies it
+	// with the topic's cold tier. The hot table stays reachable through
+	// Server.Table.
+	TableFor func(topic string, hot catalog.Table) (catalog.Table, error)
 	// Alloc builds the hot tier's Arrow batches (nil: the Go allocator).
 	Alloc memory.Allocator
 	// Now is the clock (nil: time.Now); tests move it.

@@ -105,8 +105,14 @@ func (s *Server) declare(name string, fields []FieldDef) (*topic, error) {
 	if err != nil {
 		return nil, fmt.Errorf("declaring topic %s: %w", name, err)
 	}
-	t.table = st
-	s.engine.Catalog().PutBorrowed(name, st)
+	var tbl catalog.Table = st
+	if s.cfg.TableFor != nil {
+		if tbl, err = s.cfg.TableFor(name, st); err != nil {
+			return nil, fmt.Errorf("declaring topic %s: %w", name, err)
+		}
+	}
+	t.table = tbl
+	s.engine.Catalog().PutBorrowed(name, tbl)
 	s.topics[name] = t
 	return t, nil
 }
