@@ -97,6 +97,9 @@ type Config struct {
 	// Engine runs queries; nil creates one (and Close closes it). Topics
 	// are registered in it as tables named by the topic.
 	Engine *streamsql.Engine
+	// MaxLiveQueries bounds the distinct live queries (/live) running at
+	// once (0: DefaultMaxLiveQueries).
+	MaxLiveQueries int
 	// TableFor, when set, makes the table a topic is registered as from
 	// its hot table (a catalog.StreamTable): `streamsql serve` unifies it
 	// with the topic's cold tier. The hot table stays reachable through
@@ -130,6 +133,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxTopics <= 0 {
 		c.MaxTopics = DefaultMaxTopics
+	}
+	if c.MaxLiveQueries <= 0 {
+		c.MaxLiveQueries = DefaultMaxLiveQueries
 	}
 	if c.WSMessageRate <= 0 {
 		c.WSMessageRate = DefaultWSMessageRate

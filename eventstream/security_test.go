@@ -224,7 +224,7 @@ func TestSlowSubscriberIsClosedWithoutBlockingIngest(t *testing.T) {
 
 func TestAuthorizeTablesForMountedHandlers(t *testing.T) {
 	h := securedHarness(t, Config{})
-	h.srv.Handle("/live", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.srv.Handle("/mounted", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h.srv.AuthorizeTables(r, strings.Split(r.URL.Query().Get("tables"), ",")); err != nil {
 			WriteAuthError(w, err)
 			return
@@ -242,7 +242,7 @@ func TestAuthorizeTablesForMountedHandlers(t *testing.T) {
 		{"orders", writerToken, 403},
 		{"payments", adminToken, 200},
 	} {
-		if status, out := h.post("/live?tables="+c.tables, c.token, ""); status != c.want {
+		if status, out := h.post("/mounted?tables="+c.tables, c.token, ""); status != c.want {
 			t.Errorf("%s with %q: %d %v, want %d", c.tables, c.token, status, out, c.want)
 		}
 	}

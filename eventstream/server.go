@@ -12,6 +12,7 @@ import (
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/eventstream/live"
 	"github.com/streamsql/streamsql/eventstream/wal"
 )
 
@@ -25,6 +26,7 @@ type Server struct {
 	commit    *committer
 	log       *wal.Log
 	mux       *http.ServeMux
+	live      *live.Manager
 
 	mu     sync.Mutex
 	topics map[string]*topic
@@ -78,6 +80,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.evict()
 	s.routes()
+	s.mountLive()
 	s.janitor.Add(1)
 	go s.runJanitor()
 	return s, nil
@@ -333,6 +336,9 @@ func (s *Server) runJanitor() {
 // once.
 func (s *Server) Close() error {
 	s.closed.Do(func() {
+		if s.live != nil {
+			s.live.Close() // its jobs read the topics
+		}
 		s.mu.Lock() // WebSocket handlers check isClosed under mu before joining conns
 		close(s.stop)
 		s.mu.Unlock()

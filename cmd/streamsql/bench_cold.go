@@ -169,6 +169,7 @@ func timeColdEngine(ctx context.Context, dir string, qs []*coldQuery, runs int) 
 	st := &statsTable{Table: t}
 	db.RegisterTable(coldTable, st)
 	for _, q := range qs {
+		st.reset()
 		res, err := db.Query(ctx, q.sql)
 		if err != nil {
 			return fmt.Errorf("bench cold: %s: %w", q.name, err)
@@ -218,8 +219,9 @@ func coldResult(res *streamsql.Result) (coldTotals, error) {
 	return got, nil
 }
 
-// statsTable remembers the scan statistics of the last reader it handed
-// out, taken at Close (when they are final).
+// statsTable sums the scan statistics of the readers it handed out since
+// the last reset, taken at Close (when they are final): the shares of a
+// parallel scan add up to the whole scan.
 type statsTable struct {
 	*iceberg.Table
 	mu   sync.Mutex
@@ -240,6 +242,12 @@ func (t *statsTable) lastStats() map[string]int64 {
 	return t.last
 }
 
+func (t *statsTable) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.last = map[string]int64{}
+}
+
 type statsReader struct {
 	catalog.BatchReader
 	t *statsTable
@@ -255,7 +263,12 @@ func (r *statsReader) Stats() map[string]int64 {
 func (r *statsReader) Close() error {
 	s := r.Stats()
 	r.t.mu.Lock()
-	r.t.last = s
+	if r.t.last == nil {
+		r.t.last = map[string]int64{}
+	}
+	for k, v := range s {
+		r.t.last[k] += v
+	}
 	r.t.mu.Unlock()
 	return r.BatchReader.Close()
 }

@@ -47,18 +47,36 @@ func (t icebergSinkTable) OpenSink(ctx context.Context, schema *arrow.Schema) (c
 	return t.w.Sink(ctx, t.name, schema, iceberg.TableOptions{})
 }
 
-// openIcebergOutput opens the warehouse under dir (DefaultWarehouse when
-// empty, created if needed) and a sink table on name. The caller closes
-// the warehouse once the job is closed.
-func openIcebergOutput(dir, name string) (catalog.SinkTable, *iceberg.Warehouse, error) {
-	if dir == "" {
-		dir = iceberg.DefaultWarehouse
+// openIcebergOutput opens the warehouse of an iceberg:NS.TABLE output, the
+// REST catalog uri or else the local warehouse under dir
+// (DefaultWarehouse when empty, created if needed), and a sink table on
+// name. The caller closes the warehouse once the job is closed.
+func openIcebergOutput(dir, uri, name string) (catalog.SinkTable, *iceberg.Warehouse, error) {
+	var w *iceberg.Warehouse
+	var err error
+	if uri != "" {
+		w, err = openCatalog(context.Background(), uri)
+	} else {
+		if dir == "" {
+			dir = iceberg.DefaultWarehouse
+		}
+		w, err = iceberg.OpenWarehouse(dir)
 	}
-	w, err := iceberg.OpenWarehouse(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening output %s%s: %w", icebergScheme, name, err)
 	}
 	return icebergSinkTable{w: w, name: name}, w, nil
+}
+
+// openCatalog opens the REST catalog uri (r2://ACCOUNT/BUCKET or an
+// http(s) URI) with the token, S3 endpoint and keys of the environment.
+func openCatalog(ctx context.Context, uri string) (*iceberg.Warehouse, error) {
+	return iceberg.OpenCatalog(ctx, uri, iceberg.CatalogOptionsFromEnv())
+}
+
+// exclusiveTableSource is the usage error of --catalog with --warehouse.
+func exclusiveTableSource() error {
+	return usagef("--catalog (a REST catalog URI) and --warehouse (a local directory) are mutually exclusive")
 }
 
 // attachWarehouse registers every table of the warehouse under dir with
@@ -78,7 +96,21 @@ func attachWarehouse(ctx context.Context, db *streamsql.Engine, dir string) (*ic
 		return nil, fmt.Errorf("attaching warehouse %s: %w", dir, err)
 	}
 	if err := registerWarehouseTables(ctx, db, w); err != nil {
-		return nil, errors.Join(err, w.Close())
+		return nil, errors.Join(fmt.Errorf("attaching warehouse %s: %w", w.Location(), err), w.Close())
+	}
+	return w, nil
+}
+
+// attachCatalog registers every table of the REST catalog uri with db by
+// its dotted name (ns.table), as attachWarehouse does for a directory.
+// The caller closes the returned warehouse after the queries.
+func attachCatalog(ctx context.Context, db *streamsql.Engine, uri string) (*iceberg.Warehouse, error) {
+	w, err := openCatalog(ctx, uri)
+	if err != nil {
+		return nil, fmt.Errorf("attaching catalog: %w", err)
+	}
+	if err := registerWarehouseTables(ctx, db, w); err != nil {
+		return nil, errors.Join(fmt.Errorf("attaching catalog %s: %w", w.Location(), err), w.Close())
 	}
 	return w, nil
 }
@@ -88,17 +120,17 @@ func attachWarehouse(ctx context.Context, db *streamsql.Engine, dir string) (*ic
 func registerWarehouseTables(ctx context.Context, db *streamsql.Engine, w *iceberg.Warehouse) error {
 	nss, err := w.Namespaces(ctx)
 	if err != nil {
-		return fmt.Errorf("attaching warehouse %s: %w", w.Dir(), err)
+		return err
 	}
 	for _, ns := range nss {
 		names, err := w.Tables(ctx, ns)
 		if err != nil {
-			return fmt.Errorf("attaching warehouse %s: %w", w.Dir(), err)
+			return err
 		}
 		for _, name := range names {
 			t, err := w.Table(ctx, name, iceberg.TableOptions{})
 			if err != nil {
-				return fmt.Errorf("attaching warehouse %s: %w", w.Dir(), err)
+				return err
 			}
 			db.RegisterTable(name, t)
 		}

@@ -16,8 +16,8 @@ import (
 
 // icebergCmd runs the table maintenance commands:
 //
-//	streamsql iceberg compact NS.TABLE [--warehouse DIR] [--target-size 128MB] [--partition COL=VALUE]
-//	streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR] [--older-than 168h] [--retain-last 1]
+//	streamsql iceberg compact NS.TABLE [--warehouse DIR | --catalog URI] [--target-size 128MB] [--partition COL=VALUE]
+//	streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 168h] [--retain-last 1]
 func icebergCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usagef("iceberg wants a subcommand: compact or expire-snapshots")
@@ -36,6 +36,7 @@ func icebergCompact(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("iceberg compact", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dir := fs.String("warehouse", iceberg.DefaultWarehouse, "the warehouse directory")
+	uri := fs.String("catalog", "", "an Iceberg REST catalog instead of --warehouse: r2://ACCOUNT/BUCKET or an http(s) URI")
 	size := fs.String("target-size", "128MB", "the size of the files written (KB, MB, GB are powers of 1024)")
 	partition := fs.String("partition", "", "compact only the files holding rows with COL=VALUE (a partition source column)")
 	name, err := parseTableArgs(fs, args)
@@ -54,7 +55,7 @@ func icebergCompact(args []string, stdout io.Writer) error {
 		}
 		opts.Filter = ice.EqualTo(ice.Reference(col), val)
 	}
-	w, err := iceberg.OpenWarehouse(*dir)
+	w, err := openMaintained(fs, *dir, *uri)
 	if err != nil {
 		return err
 	}
@@ -76,6 +77,7 @@ func icebergExpire(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("iceberg expire-snapshots", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dir := fs.String("warehouse", iceberg.DefaultWarehouse, "the warehouse directory")
+	uri := fs.String("catalog", "", "an Iceberg REST catalog instead of --warehouse: r2://ACCOUNT/BUCKET or an http(s) URI")
 	olderThan := fs.Duration("older-than", 168*time.Hour, "expire snapshots older than this")
 	retainLast := fs.Int("retain-last", 1, "always keep this many newest snapshots")
 	name, err := parseTableArgs(fs, args)
@@ -88,7 +90,7 @@ func icebergExpire(args []string, stdout io.Writer) error {
 	if *olderThan < 0 {
 		return usagef("iceberg expire-snapshots: --older-than must not be negative, got %s", *olderThan)
 	}
-	w, err := iceberg.OpenWarehouse(*dir)
+	w, err := openMaintained(fs, *dir, *uri)
 	if err != nil {
 		return err
 	}
@@ -103,6 +105,21 @@ func icebergExpire(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// openMaintained opens the warehouse a maintenance command works on: the
+// REST catalog uri when given (then --warehouse must not be), else the
+// local warehouse dir.
+func openMaintained(fs *flag.FlagSet, dir, uri string) (*iceberg.Warehouse, error) {
+	if uri == "" {
+		return iceberg.OpenWarehouse(dir)
+	}
+	explicitDir := false
+	fs.Visit(func(f *flag.Flag) { explicitDir = explicitDir || f.Name == "warehouse" })
+	if explicitDir {
+		return nil, exclusiveTableSource()
+	}
+	return openCatalog(context.Background(), uri)
 }
 
 // parseTableArgs parses fs's flags, before or after the one NS.TABLE

@@ -15,31 +15,47 @@ import (
 const icebergCrashEvents = 60_000
 
 // TestRunIcebergResumesAfterKill is the kill-restart test of an Iceberg
-// output: a job copying a growing input file into a warehouse table
-// (--state-dir, checkpoints every 50 ms, one Iceberg commit each) is
-// SIGKILLed twice mid-stream, wherever it happens to be (writing Parquet
-// files, committing, or between checkpoints), resumed each time, and run
-// to the end of the completed file. The table must then hold every input
-// line exactly once: per event_id, as many rows as the input has lines
-// (the generator redelivers about 3% of them) and the same sum of amount,
-// read back through `streamsql query --warehouse`.
+// output: a job copying a growing input file into a table (--state-dir,
+// checkpoints every 50 ms, one Iceberg commit each) is SIGKILLed twice
+// mid-stream, wherever it happens to be (writing Parquet files,
+// committing, or between checkpoints), resumed each time, and run to the
+// end of the completed file. The table must then hold every input line
+// exactly once: per event_id, as many rows as the input has lines (the
+// generator redelivers about 3% of them) and the same sum of amount, read
+// back through `streamsql query`. It runs against a local warehouse
+// (--warehouse) and a REST catalog with S3 storage (--catalog).
 func TestRunIcebergResumesAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the streamsql binary and runs it over 60k events")
 	}
 	bin := crashBinary(t, t.TempDir())
-	events := crashEvents(icebergCrashEvents)
+	t.Run("warehouse", func(t *testing.T) {
+		wh := filepath.Join(t.TempDir(), "warehouse")
+		dataDir := filepath.Join(wh, "demo.db", "events", "data")
+		killRestartIceberg(t, bin, icebergCrashEvents, []string{"--warehouse", wh}, func() int { return dirEntries(dataDir) })
+	})
+	t.Run("catalog", func(t *testing.T) {
+		c := startRESTCatalog(t, "crash-token-e41d")
+		killRestartIceberg(t, bin, icebergCrashEvents, []string{"--catalog", c.URI},
+			func() int { return c.objects("wh/demo.db/events/data/") })
+	})
+}
+
+// killRestartIceberg runs the kill-restart test over n events into the
+// table demo.events of the warehouse or catalog named by target (the
+// flag and its value); dataFiles counts the table's data files.
+func killRestartIceberg(t *testing.T, bin string, n int, target []string, dataFiles func() int) {
+	events := crashEvents(n)
 	dir := t.TempDir()
-	in, state, wh := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "state"), filepath.Join(dir, "warehouse")
+	in, state := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "state")
 	script := filepath.Join(dir, "copy.sql")
 	if err := os.WriteFile(script, []byte("-- @event-time timestamp\n-- @watermark-delay 5s\n"+
 		"SELECT event_id, timestamp, user_id, amount FROM __input__\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"run", script, "--input", in, "--output", "iceberg:demo.events", "--warehouse", wh,
-		"--state-dir", state, "--checkpoint-interval", "50ms", "--metrics"}
+	args := append([]string{"run", script, "--input", in, "--output", "iceberg:demo.events",
+		"--state-dir", state, "--checkpoint-interval", "50ms", "--metrics"}, target...)
 	follow := append(append([]string(nil), args...), "--follow")
-	dataDir := filepath.Join(wh, "demo.db", "events", "data")
 
 	feed := newCrashFeeder(in, events, 500, 2*time.Millisecond)
 	t.Cleanup(func() { feed.allow(1); <-feed.done })
@@ -49,7 +65,7 @@ func TestRunIcebergResumesAfterKill(t *testing.T) {
 	// Kill 1: once a checkpoint has written data files.
 	p := startCrashProc(t, bin, follow...)
 	p.waitUntil(t, "a first checkpoint with data files", 20*time.Second, func() bool {
-		return newestCheckpoint(state) > 0 && dirEntries(dataDir) > 0
+		return newestCheckpoint(state) > 0 && dataFiles() > 0
 	})
 	crashPause()
 	p.kill(t)
@@ -74,7 +90,7 @@ func TestRunIcebergResumesAfterKill(t *testing.T) {
 	}
 
 	want := countAndSumByID(t, events)
-	got := queryCountAndSumByID(t, bin, wh)
+	got := queryCountAndSumByID(t, bin, target)
 	if len(got) != len(want) {
 		t.Errorf("the table has %d event ids, the input %d", len(got), len(want))
 	}
@@ -118,11 +134,12 @@ func countAndSumByID(t *testing.T, lines [][]byte) map[string]countSum {
 	return out
 }
 
-// queryCountAndSumByID reads the table back with `streamsql query`.
-func queryCountAndSumByID(t *testing.T, bin, warehouse string) map[string]countSum {
+// queryCountAndSumByID reads the table back with `streamsql query` and
+// the target flags (--warehouse DIR or --catalog URI).
+func queryCountAndSumByID(t *testing.T, bin string, target []string) map[string]countSum {
 	t.Helper()
-	cmd := exec.Command(bin, "query", "--warehouse", warehouse, "--format", "jsonl",
-		"SELECT event_id, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM demo.events GROUP BY event_id")
+	cmd := exec.Command(bin, append(append([]string{"query"}, target...), "--format", "jsonl",
+		"SELECT event_id, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM demo.events GROUP BY event_id")...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()

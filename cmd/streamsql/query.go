@@ -28,6 +28,7 @@ type commonFlags struct {
 	tables    listFlag
 	onError   string
 	warehouse string
+	catalog   string
 	wh        *iceberg.Warehouse // attached by engine; closed by close
 }
 
@@ -35,6 +36,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.tables, "table", "register a file as a table: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
 	fs.StringVar(&c.onError, "on-error", "fail", "malformed input records: fail (stop with file:line) or skip (skip and count)")
 	fs.StringVar(&c.warehouse, "warehouse", "", "Iceberg warehouse whose tables are queryable as ns.table (default "+iceberg.DefaultWarehouse+" when it exists)")
+	fs.StringVar(&c.catalog, "catalog", "", "Iceberg REST catalog whose tables are queryable as ns.table: r2://ACCOUNT/BUCKET or an http(s) URI (token and S3 keys from the environment)")
 }
 
 // close releases the attached warehouse, if any.
@@ -51,6 +53,9 @@ func (c *commonFlags) engine() (*streamsql.Engine, error) {
 	if c.onError != "fail" && c.onError != "skip" {
 		return nil, usagef("--on-error must be fail or skip, not %q", c.onError)
 	}
+	if c.catalog != "" && c.warehouse != "" {
+		return nil, exclusiveTableSource()
+	}
 	db := streamsql.New()
 	for _, t := range c.tables {
 		name, path, ok := strings.Cut(t, "=")
@@ -61,7 +66,13 @@ func (c *commonFlags) engine() (*streamsql.Engine, error) {
 			return nil, err
 		}
 	}
-	wh, err := attachWarehouse(context.Background(), db, c.warehouse)
+	var wh *iceberg.Warehouse
+	var err error
+	if c.catalog != "" {
+		wh, err = attachCatalog(context.Background(), db, c.catalog)
+	} else {
+		wh, err = attachWarehouse(context.Background(), db, c.warehouse)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +110,8 @@ func queryCmd(args []string, stdout io.Writer) error {
 	format := fs.String("format", "table", "output format: table, csv, json or jsonl")
 	var params listFlag
 	fs.Var(&params, "param", "value for $1, $2, … in order; repeatable")
+	server := fs.String("server", "", "run the query on a running `streamsql serve` at this URL (hot and cold tiers) instead of locally")
+	token := fs.String("token", "", "bearer token for --server (default $"+serveTokenEnv+")")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -109,6 +122,14 @@ func queryCmd(args []string, stdout io.Writer) error {
 	w, err := render.New(*format, stdout)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if *server != "" {
+		if len(c.tables) > 0 || c.warehouse != "" || c.catalog != "" {
+			return usagef("--server runs the query on the server: --table, --warehouse and --catalog do not apply")
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return remoteQuery(ctx, *server, *token, pos[0], paramValues(params), w)
 	}
 	db, err := c.engine()
 	if err != nil {

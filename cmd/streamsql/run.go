@@ -24,9 +24,10 @@ import (
 func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run")
 	var cfg transforms.Config
-	fs.StringVar(&cfg.Input, "input", "", "JSONL input bound to __input__: a file, directory or glob, or - for stdin")
+	fs.StringVar(&cfg.Input, "input", "", "input bound to __input__: a JSONL file, directory or glob, - for stdin, or a connector URI (kafka://…, nats://…)")
 	fs.StringVar(&cfg.Output, "output", "", "output of the SELECT rows: a JSONL file, - for stdout, or iceberg:NS.TABLE (a table of --warehouse, created if missing)")
 	warehouse := fs.String("warehouse", "", "Iceberg warehouse of an iceberg:NS.TABLE output (default "+iceberg.DefaultWarehouse+")")
+	catalogURI := fs.String("catalog", "", "Iceberg REST catalog of an iceberg:NS.TABLE output instead of --warehouse: r2://ACCOUNT/BUCKET or an http(s) URI")
 	fs.StringVar(&cfg.DeadLetter, "dead-letter", "", "JSONL file (or -) receiving malformed input and late events with the reason")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "directory for checkpoints; a rerun with the same directory resumes")
 	fs.BoolVar(&cfg.Follow, "follow", false, "keep reading the input file as it grows")
@@ -41,6 +42,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(on.str("parallelism"), "parallelism", "key-partitioned instances of aggregates, joins and dedups (default 1)")
 	var tables listFlag
 	fs.Var(&tables, "table", "register a bounded file for lookup joins: NAME=PATH (.jsonl, .csv, .parquet); repeatable")
+	fs.DurationVar(&cfg.UntilIdle, "until-idle", 0, "stop after DUR without input, closing open windows as at the end of a bounded input")
 	explain := fs.Bool("explain", false, "print each pipeline's operator tree instead of running it")
 	metrics := fs.Bool("metrics", false, "print the job's metrics to stderr at the end")
 	every := fs.Duration("metrics-every", 0, "also print the metrics (with the watermark and its lag) every DUR while running")
@@ -73,10 +75,13 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *catalogURI != "" && *warehouse != "" {
+		return exclusiveTableSource()
+	}
 	if name, ok, err := icebergTableName(cfg.Output); err != nil {
 		return err
 	} else if ok {
-		sink, wh, err := openIcebergOutput(*warehouse, name)
+		sink, wh, err := openIcebergOutput(*warehouse, *catalogURI, name)
 		if err != nil {
 			return err
 		}
@@ -84,6 +89,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		cfg.OutputSink = sink
 	} else if *warehouse != "" {
 		return usagef("--warehouse goes with --output iceberg:NS.TABLE")
+	} else if *catalogURI != "" {
+		return usagef("--catalog goes with --output iceberg:NS.TABLE")
 	}
 	cfg.Stdin, cfg.Stdout = stdin, stdout
 	if *explain {

@@ -34,12 +34,15 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 
 // serveConfig reads serve's flags into a server configuration and the
 // address to listen on.
-func serveConfig(args []string, stderr io.Writer) (eventstream.Config, string, error) {
+func serveConfig(args []string, stderr io.Writer) (eventstream.Config, string, tierOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8787", "the address to listen on")
 	stateDir := fs.String("state-dir", filepath.Join(".streamsql", "serve"), "where the write-ahead log lives")
-	warehouse := fs.String("warehouse", "", "Iceberg warehouse for the cold tier (dual path)")
+	warehouse := fs.String("warehouse", "", "Iceberg warehouse of the cold tier (default: warehouse/ beside --state-dir, i.e. .streamsql/warehouse)")
+	coldOn := fs.Bool("cold", true, "run the cold tier: batch every topic into the warehouse (or --pipelines) and query both tiers as one table")
+	pipelines := fs.String("pipelines", "", "send the cold-tier batches to a Cloudflare Pipelines stream (pipelines+https://STREAM-ID.ingest.cloudflare.com) instead of the warehouse")
+	wrangler := fs.String("wrangler", "", "read --batch-max-bytes/--batch-max-seconds from the first [[pipelines]] entry of this wrangler.toml")
 	retention := fs.Duration("hot-retention", eventstream.DefaultHotRetention, "how long events stay in the hot tier")
 	hotBytes := fs.Int64("hot-max-bytes", eventstream.DefaultHotMaxBytes, "most event bytes held per topic")
 	batchBytes := fs.Int64("batch-max-bytes", 1<<20, "dual path: flush a cold-tier batch at this size")
@@ -51,10 +54,10 @@ func serveConfig(args []string, stderr io.Writer) (eventstream.Config, string, e
 	fs.Var(&origins, "allow-origin", "host pattern browsers may open WebSockets from (e.g. app.example.com); repeatable")
 	fs.Var(&timeFields, "event-time-field", "event-time field of a topic: TOPIC=FIELD (default: timestamp); repeatable")
 	if err := fs.Parse(args); err != nil {
-		return eventstream.Config{}, "", usagef("serve: %v", err)
+		return eventstream.Config{}, "", tierOptions{}, usagef("serve: %v", err)
 	}
 	if fs.NArg() > 0 {
-		return eventstream.Config{}, "", usagef("serve takes no arguments, got %q", fs.Args())
+		return eventstream.Config{}, "", tierOptions{}, usagef("serve takes no arguments, got %q", fs.Args())
 	}
 	cfg := eventstream.Config{
 		StateDir:        wal.OSDir(*stateDir),
@@ -69,14 +72,14 @@ func serveConfig(args []string, stderr io.Writer) (eventstream.Config, string, e
 	for _, s := range schemas {
 		ts, err := eventstream.ParseTopicSchema(s)
 		if err != nil {
-			return cfg, "", usagef("serve: --topic-schema: %v", err)
+			return cfg, "", tierOptions{}, usagef("serve: --topic-schema: %v", err)
 		}
 		cfg.Topics = append(cfg.Topics, ts)
 	}
 	for _, f := range timeFields {
 		topic, field, ok := strings.Cut(f, "=")
 		if !ok || topic == "" || field == "" {
-			return cfg, "", usagef("serve: --event-time-field wants TOPIC=FIELD, got %q", f)
+			return cfg, "", tierOptions{}, usagef("serve: --event-time-field wants TOPIC=FIELD, got %q", f)
 		}
 		if cfg.EventTimeFields == nil {
 			cfg.EventTimeFields = map[string]string{}
@@ -92,11 +95,28 @@ func serveConfig(args []string, stderr io.Writer) (eventstream.Config, string, e
 	if *tokensFile != "" {
 		rules, err := readTokensFile(*tokensFile)
 		if err != nil {
-			return cfg, "", err
+			return cfg, "", tierOptions{}, err
 		}
 		cfg.Tokens = append(cfg.Tokens, rules...)
 	}
-	return cfg, *addr, nil
+	to := tierOptions{enabled: *coldOn, warehouse: *warehouse, pipelines: *pipelines,
+		batchBytes: *batchBytes, batchSecs: *batchSecs, stateDir: *stateDir}
+	if *wrangler != "" {
+		b, err := readWranglerBatch(*wrangler)
+		if err != nil {
+			return cfg, "", to, err
+		}
+		if b.maxBytes > 0 {
+			to.batchBytes, cfg.BatchMaxBytes = b.maxBytes, b.maxBytes
+		}
+		if b.maxSeconds > 0 {
+			to.batchSecs, cfg.BatchMaxSeconds = b.maxSeconds, b.maxSeconds
+		}
+	}
+	if to.batchSecs <= 0 || to.batchBytes <= 0 {
+		return cfg, "", to, usagef("serve: --batch-max-bytes and --batch-max-seconds must be positive")
+	}
+	return cfg, *addr, to, nil
 }
 
 // readTokensFile reads `token topic-glob read,write` lines.
@@ -126,15 +146,26 @@ func readTokensFile(path string) ([]eventstream.TokenRule, error) {
 // serve runs the hot tier until ctx ends. ready, when set, gets the bound
 // address once the server accepts connections (tests bind port 0).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
-	cfg, addr, err := serveConfig(args, stderr)
+	cfg, addr, to, err := serveConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	tier, err := openCold(&cfg, to)
 	if err != nil {
 		return err
 	}
 	es, err := eventstream.New(cfg)
 	if err != nil {
+		tier.close()
 		return err
 	}
 	defer es.Close()
+	// The dual path stops before the hot tier closes: a closed hot tier
+	// reads as the end of input, which would end its jobs for good.
+	defer tier.close()
+	if err := tier.start(ctx, es, stderr); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
@@ -163,6 +194,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving events: %w", err)
+	}
+	if err := tier.close(); err != nil {
+		return err
 	}
 	return es.Close()
 }

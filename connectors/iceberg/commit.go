@@ -2,6 +2,7 @@ package iceberg
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,8 +15,9 @@ import (
 
 // Snapshot summary keys recording which job committed which checkpoint.
 const (
-	summaryJobID = "streamsql.job-id"
-	summaryEpoch = "streamsql.epoch"
+	summaryJobID   = "streamsql.job-id"
+	summaryEpoch   = "streamsql.epoch"
+	summarySources = "streamsql.source-positions" // JSON: split → base64 position
 )
 
 // maxCommitAttempts bounds the retries of a commit that lost an optimistic
@@ -61,8 +63,15 @@ func isCommitConflict(err error) bool {
 // epoch, unless the job already committed that epoch (or a later one): a
 // replayed or restored epoch adds nothing. A commit that loses a race with
 // another writer reloads the table, re-checks the epoch and retries.
-func (s *Sink) commitEpoch(ctx context.Context, epoch int64, files []ice.DataFile) error {
+func (s *Sink) commitEpoch(ctx context.Context, epoch int64, files []ice.DataFile, sources map[string]string) error {
 	props := ice.Properties{summaryJobID: s.job, summaryEpoch: strconv.FormatInt(epoch, 10)}
+	if len(sources) > 0 {
+		js, err := json.Marshal(sources)
+		if err != nil {
+			return fmt.Errorf("committing epoch %d to %s: %w", epoch, s.name, err)
+		}
+		props[summarySources] = string(js)
+	}
 	for attempt := 1; ; attempt++ {
 		tbl, err := s.w.cat.LoadTable(ctx, splitName(s.name))
 		if err != nil {

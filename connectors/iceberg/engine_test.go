@@ -109,6 +109,8 @@ func TestConnectorOptions(t *testing.T) {
 		{map[string]string{"connector": "iceberg"}, "table='namespace.name' is required"},
 		{map[string]string{"connector": "iceberg", "table": "ns.t", "bogus": "1"}, `unknown option "bogus"`},
 		{map[string]string{"connector": "iceberg", "table": "ns.t", "warehouse": dir, "snapshot_id": "x"}, "snapshot_id"},
+		{map[string]string{"connector": "iceberg", "table": "ns.t", "warehouse": dir, "target_file_size": "-1"}, "target_file_size"},
+		{map[string]string{"connector": "iceberg", "table": "ns.t", "warehouse": dir, "roll_interval": "soon"}, "roll_interval"},
 		{map[string]string{"connector": "iceberg", "table": "ns.t", "warehouse": dir}, "not found"},
 		{map[string]string{"connector": "iceberg", "table": "ns.t", "warehouse": filepath.Join(dir, "f", "x")}, "opening warehouse"},
 	} {

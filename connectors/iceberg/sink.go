@@ -49,6 +49,11 @@ type Sink struct {
 	buf     []arrow.RecordBatch
 	pending []pendingEpoch // pre-committed, not yet committed; ascending
 	closed  bool
+
+	roll    rollPolicy
+	staged  []ice.DataFile    // written out during the current epoch
+	sources map[string]string // source positions of the next PreCommit
+	srcOf   int64             // the epoch sources belong to
 }
 
 var _ catalog.Sink = (*Sink)(nil)
@@ -57,9 +62,10 @@ var _ catalog.Sink = (*Sink)(nil)
 // (stored in the checkpoint state) and their Iceberg metadata (in memory
 // only; rebuilt from the files' footers after a restore).
 type pendingEpoch struct {
-	Epoch int64          `json:"epoch"`
-	Files []string       `json:"files"`
-	data  []ice.DataFile `json:"-"`
+	Epoch   int64             `json:"epoch"`
+	Files   []string          `json:"files"`
+	Sources map[string]string `json:"sources,omitempty"` // split → position, base64
+	data    []ice.DataFile    `json:"-"`
 }
 
 // sinkState is the checkpoint state of a Sink.
@@ -100,7 +106,7 @@ func (w *Warehouse) openSink(ctx context.Context, name string, schema *arrow.Sch
 	if job == "" {
 		job = DefaultJobID
 	}
-	return &Sink{w: w, name: name, job: job, tbl: tbl, schema: ws}, nil
+	return &Sink{w: w, name: name, job: job, tbl: tbl, schema: ws, roll: newRollPolicy(opts)}, nil
 }
 
 // Write buffers b's rows until the next PreCommit. b is borrowed; its
@@ -121,6 +127,13 @@ func (s *Sink) Write(ctx context.Context, b arrow.RecordBatch) error {
 		return nil
 	}
 	s.buf = append(s.buf, array.NewRecordBatch(s.schema, b.Columns(), b.NumRows()))
+	if s.roll.add(b) {
+		files, err := s.writeFiles(ctx)
+		if err != nil {
+			return fmt.Errorf("writing to %s: rolling data files: %w", s.name, err)
+		}
+		s.staged = append(s.staged, files...)
+	}
 	return nil
 }
 
@@ -131,12 +144,20 @@ func (s *Sink) PreCommit(ctx context.Context, epoch int64) ([]byte, error) {
 	if s.closed {
 		return nil, fmt.Errorf("pre-committing epoch %d to %s: sink is closed", epoch, s.name)
 	}
-	if len(s.buf) > 0 {
-		files, err := s.writeFiles(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("pre-committing epoch %d to %s: %w", epoch, s.name, err)
+	if len(s.buf) > 0 || len(s.staged) > 0 {
+		files := s.staged
+		s.staged = nil
+		if len(s.buf) > 0 {
+			more, err := s.writeFiles(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("pre-committing epoch %d to %s: %w", epoch, s.name, err)
+			}
+			files = append(files, more...)
 		}
 		p := pendingEpoch{Epoch: epoch, data: files}
+		if s.srcOf == epoch {
+			p.Sources = s.sources
+		}
 		for _, f := range files {
 			p.Files = append(p.Files, f.FilePath())
 		}
@@ -153,6 +174,7 @@ func (s *Sink) PreCommit(ctx context.Context, epoch int64) ([]byte, error) {
 func (s *Sink) writeFiles(ctx context.Context) ([]ice.DataFile, error) {
 	buf := s.buf
 	s.buf = nil
+	s.roll.reset()
 	defer func() {
 		for _, b := range buf {
 			b.Release()
@@ -186,7 +208,7 @@ func (s *Sink) Commit(ctx context.Context, epoch int64) error {
 	}
 	for len(s.pending) > 0 && s.pending[0].Epoch <= epoch {
 		p := s.pending[0]
-		if err := s.commitEpoch(ctx, p.Epoch, p.data); err != nil {
+		if err := s.commitEpoch(ctx, p.Epoch, p.data, p.Sources); err != nil {
 			return err
 		}
 		s.pending = s.pending[1:]
@@ -204,7 +226,8 @@ func (s *Sink) Restore(ctx context.Context, state []byte) error {
 	for _, b := range s.buf {
 		b.Release()
 	}
-	s.buf, s.pending = nil, nil
+	s.buf, s.pending, s.staged = nil, nil, nil
+	s.roll.reset()
 	if len(state) == 0 {
 		return nil
 	}
@@ -245,7 +268,7 @@ func (s *Sink) restoreEpoch(ctx context.Context, p pendingEpoch) error {
 		}
 		files = append(files, df)
 	}
-	if err := s.commitEpoch(ctx, p.Epoch, files); err != nil {
+	if err := s.commitEpoch(ctx, p.Epoch, files, p.Sources); err != nil {
 		return fmt.Errorf("restoring epoch %d of %s: %w", p.Epoch, s.name, err)
 	}
 	return nil
@@ -261,6 +284,6 @@ func (s *Sink) Close() error {
 	for _, b := range s.buf {
 		b.Release()
 	}
-	s.buf, s.pending = nil, nil
+	s.buf, s.pending, s.staged = nil, nil, nil
 	return nil
 }

@@ -53,7 +53,7 @@ func (t *Table) Schema() *arrow.Schema { return t.schema }
 
 // Describe names the table for EXPLAIN and \d.
 func (t *Table) Describe() string {
-	d := "iceberg " + t.name + " in " + t.w.dir
+	d := "iceberg " + t.name + " in " + t.w.loc
 	if t.opts.SnapshotID != 0 {
 		d += " at snapshot " + strconv.FormatInt(t.opts.SnapshotID, 10)
 	}
@@ -92,16 +92,12 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	}
 	planned := int64(len(tasks))
 	tasks = shareOf(tasks, req.Partition, req.Partitions)
-	paths := make([]string, 0, len(tasks))
+	set := make([]file.ParquetFile, 0, len(tasks))
 	for _, task := range tasks {
 		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
 			return nil, fmt.Errorf("scanning %s: data file %s has delete files, which are not supported", t.name, task.File.FilePath())
 		}
-		p, err := localPath(task.File.FilePath())
-		if err != nil {
-			return nil, fmt.Errorf("scanning %s: %w", t.name, err)
-		}
-		paths = append(paths, p)
+		set = append(set, file.ParquetFile{Path: task.File.FilePath(), Constants: identityConstants(tbl, t.schema, task.File)})
 	}
 	considered := planned
 	if snap != nil && snap.Summary != nil {
@@ -113,24 +109,48 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	// their row groups again.
 	whole := req
 	whole.Partition, whole.Partitions = 0, 0
-	rdr, err := file.ScanParquetFiles(ctx, paths, t.schema, whole)
+	rdr, err := t.readFiles(ctx, tbl, set, whole)
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.name, err)
 	}
-	return &scanReader{BatchReader: rdr, considered: considered, planned: planned, share: req.Partitions > 1}, nil
+	return &scanReader{BatchReader: rdr, considered: considered, planned: planned, share: req.Partitions > 1, first: req.Partition == 0}, nil
 }
 
-// localPath turns a file:// location into a local path.
-func localPath(loc string) (string, error) {
+// readFiles reads the data files of set (Paths are Iceberg locations)
+// with the Parquet reader of connectors/file: directly when they are
+// local (file://), else staged one at a time through the table's file IO
+// (S3).
+func (t *Table) readFiles(ctx context.Context, tbl *table.Table, set []file.ParquetFile, req catalog.ScanRequest) (catalog.BatchReader, error) {
+	local := make([]file.ParquetFile, len(set))
+	for i, f := range set {
+		p, ok, err := localPath(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			fs, err := tbl.FS(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("opening the file IO of %s: %w", f.Path, err)
+			}
+			return newStagedReader(fs, set, t.schema, req), nil
+		}
+		local[i] = file.ParquetFile{Path: p, Constants: f.Constants}
+	}
+	return file.ScanParquetFileSet(ctx, local, t.schema, req)
+}
+
+// localPath turns a file:// location into a local path; ok is false for a
+// remote location (s3://…).
+func localPath(loc string) (path string, ok bool, err error) {
 	u, err := url.Parse(loc)
 	if err != nil {
-		return "", fmt.Errorf("parsing location %q: %w", loc, err)
+		return "", false, fmt.Errorf("parsing location %q: %w", loc, err)
 	}
 	switch u.Scheme {
 	case "", "file":
-		return u.Path, nil
+		return u.Path, true, nil
 	}
-	return "", fmt.Errorf("reading %s: only local (file://) warehouses are supported", loc)
+	return "", false, nil
 }
 
 // scanReader adds Iceberg's file planning counts to the Parquet reader's.
@@ -138,13 +158,14 @@ type scanReader struct {
 	catalog.BatchReader
 	considered, planned int64
 	share               bool // one share of a parallel scan
+	first               bool // share 0
 }
 
 // Stats reports files considered (in the snapshot), pruned by planning,
-// and read, plus the row-group counts of the Parquet reader. A share
-// plans the whole scan before taking its files, so its file counts are the
-// whole scan's (the same in every share: any one tells the pruning story)
-// and share_files_read is its own part; its row-group counts are its own.
+// and read, plus the row-group counts of the Parquet reader. The counts
+// of a parallel scan's shares add up to the whole scan's: every share
+// reports the files and row groups it read, share 0 alone the files
+// considered and pruned.
 func (r *scanReader) Stats() map[string]int64 {
 	out := map[string]int64{}
 	if s, ok := r.BatchReader.(catalog.ScanStats); ok {
@@ -152,13 +173,13 @@ func (r *scanReader) Stats() map[string]int64 {
 			out[k] = v
 		}
 	}
+	// Shares' counts add up: the first carries the snapshot's considered
+	// and pruned files, each its own reads (EXPLAIN ANALYZE sums them).
 	out["files_read"] = out["files"]
-	if r.share {
-		out["share_files_read"] = out["files"]
-		out["files_read"] = r.planned
-	}
 	delete(out, "files")
-	out["files_considered"] = r.considered
-	out["files_pruned"] = r.considered - r.planned
+	if !r.share || r.first {
+		out["files_considered"] = r.considered
+		out["files_pruned"] = r.considered - r.planned
+	}
 	return out
 }

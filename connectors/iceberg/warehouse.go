@@ -1,11 +1,14 @@
-// Package iceberg is the connector for Apache Iceberg tables: a local
-// warehouse (iceberg-go's SQL catalog on SQLite, pure Go, with data and
-// metadata files under one directory), scans that prune files by partition
-// and manifest statistics, and an exactly-once sink that commits one
-// Iceberg snapshot per checkpoint.
+// Package iceberg is the connector for Apache Iceberg tables behind an
+// iceberg-go catalog: a local warehouse (the SQL catalog on SQLite, pure
+// Go, with data and metadata files under one directory; OpenWarehouse) or
+// a remote Iceberg REST catalog with S3-compatible storage, such as R2
+// Data Catalog (OpenCatalog). Scans prune files by partition and manifest
+// statistics; the sink commits exactly once, one Iceberg snapshot per
+// checkpoint; Compact and ExpireSnapshots maintain tables. All of it
+// works the same on both kinds of warehouse.
 //
 // Registered as connector "iceberg": CREATE TABLE t WITH
-// (connector='iceberg', warehouse='dir', table='ns.name'
+// (connector='iceberg', table='ns.name', warehouse='dir' | catalog='URI'
 // [, partition_by='topic, hour(ts)'] [, job_id='…'] [, snapshot_id='…']).
 // The registration is linked only where imported (cmd/streamsql), since
 // iceberg-go is a heavy dependency.
@@ -23,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	ice "github.com/apache/iceberg-go"
@@ -37,18 +41,23 @@ import (
 // DefaultWarehouse is the warehouse directory callers use when none is given.
 const DefaultWarehouse = ".streamsql/warehouse"
 
-// Warehouse is a local Iceberg warehouse: the SQL catalog lives in
-// dir/catalog.db and table files under dir/<ns>.db/<table>/. It is safe for
-// concurrent use, also by several processes (SQLite serialises catalog
-// commits; Iceberg's optimistic concurrency orders table commits).
+// Warehouse is a set of Iceberg tables behind one iceberg-go catalog:
+// either a local warehouse (OpenWarehouse: the SQL catalog lives in
+// dir/catalog.db and table files under dir/<ns>.db/<table>/) or a remote
+// REST catalog whose files live in S3-compatible storage (OpenCatalog, e.g.
+// R2 Data Catalog). Every operation (tables, sinks, compaction, expiry)
+// works the same on both. It is safe for concurrent use, also by several
+// processes (the catalog serialises commits; Iceberg's optimistic
+// concurrency orders table commits).
 type Warehouse struct {
-	dir string
-	db  *sql.DB
-	cat *sqlcat.Catalog
+	loc   string         // where the tables are, for messages: dir or catalog URI (never secrets)
+	dir   string         // the local directory; "" for a remote catalog
+	cat   icecat.Catalog // the SQL catalog (local) or the REST catalog
+	close func() error   // releases the catalog
 }
 
-// OpenWarehouse opens (creating if needed) the warehouse under dir. Close
-// releases it.
+// OpenWarehouse opens (creating if needed) the local warehouse under dir.
+// Close releases it.
 func OpenWarehouse(dir string) (*Warehouse, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -71,25 +80,35 @@ func OpenWarehouse(dir string) (*Warehouse, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening warehouse %s: %w", dir, err)
 	}
-	return &Warehouse{dir: abs, db: db, cat: cat}, nil
+	closeAll := func() error {
+		if err := cat.Close(); err != nil {
+			db.Close()
+			return err
+		}
+		return db.Close()
+	}
+	return &Warehouse{loc: abs, dir: abs, cat: cat, close: closeAll}, nil
 }
 
-// Catalog is the warehouse's iceberg-go SQL catalog (what `streamsql
-// catalog serve` exposes over REST).
-func (w *Warehouse) Catalog() *sqlcat.Catalog { return w.cat }
+// Catalog is the warehouse's iceberg-go catalog: the SQL catalog of a
+// local warehouse (what `streamsql catalog serve` exposes over REST) or
+// the REST catalog client.
+func (w *Warehouse) Catalog() icecat.Catalog { return w.cat }
 
-// Dir is the warehouse's absolute directory.
+// Dir is a local warehouse's absolute directory; "" for a remote catalog
+// (only a local warehouse has one).
 func (w *Warehouse) Dir() string { return w.dir }
 
-// Close releases the catalog database. Tables and sinks opened from the
-// warehouse must not be used afterwards.
+// Location names the warehouse for messages: its directory, or the URI of
+// its REST catalog (without credentials).
+func (w *Warehouse) Location() string { return w.loc }
+
+// Close releases the catalog (the SQLite database, or the REST client's
+// connections). Tables and sinks opened from the warehouse must not be
+// used afterwards.
 func (w *Warehouse) Close() error {
-	if err := w.cat.Close(); err != nil {
-		w.db.Close()
-		return fmt.Errorf("closing warehouse %s: %w", w.dir, err)
-	}
-	if err := w.db.Close(); err != nil {
-		return fmt.Errorf("closing warehouse %s: %w", w.dir, err)
+	if err := w.close(); err != nil {
+		return fmt.Errorf("closing warehouse %s: %w", w.loc, err)
 	}
 	return nil
 }
@@ -98,7 +117,7 @@ func (w *Warehouse) Close() error {
 func (w *Warehouse) Namespaces(ctx context.Context) ([]string, error) {
 	nss, err := w.cat.ListNamespaces(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("listing namespaces of %s: %w", w.dir, err)
+		return nil, fmt.Errorf("listing namespaces of %s: %w", w.loc, err)
 	}
 	out := make([]string, len(nss))
 	for i, ns := range nss {
@@ -132,6 +151,15 @@ type TableOptions struct {
 	// JobID names the writing job in snapshot summaries (sinks only;
 	// DefaultJobID when empty).
 	JobID string
+	// TargetFileBytes bounds the rows a sink buffers: once they take this
+	// much memory they are written out as data files (staged, committed
+	// with the epoch). Parquet compression makes the files smaller. 0
+	// means DefaultTargetFileBytes.
+	TargetFileBytes int64
+	// RollInterval, when positive, also writes buffered rows out once the
+	// oldest has waited this long, so a long checkpoint interval does not
+	// hold a whole interval of rows in memory.
+	RollInterval time.Duration
 }
 
 // Table loads the existing table name ("ns.table") as a catalog.Table. A

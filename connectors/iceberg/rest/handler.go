@@ -7,8 +7,10 @@
 // drop, commit). A commit whose requirement fails answers 409
 // CommitFailedException, which REST clients treat as "refresh and retry".
 // Data and metadata files are not proxied: clients read and write them at
-// the locations the metadata names (file:// for a local warehouse), so the
-// server is meant for clients on the same machine or sharing the storage.
+// the locations the metadata names (file:// for a local warehouse, s3://
+// for one on object storage), so the server is meant for clients on the
+// same machine or sharing the storage; Options.TableConfig vends the
+// storage settings they need.
 package rest
 
 import (
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/apache/iceberg-go"
 	icecat "github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 )
@@ -34,6 +37,11 @@ type Options struct {
 	// Warehouse, when set, is the only warehouse name /v1/config accepts
 	// in its "warehouse" query parameter (an empty parameter is accepted).
 	Warehouse string
+	// TableConfig, when set, is the "config" of every load-table and
+	// create-table response: how a catalog vends storage settings and
+	// credentials (s3.endpoint, s3.access-key-id, …) to its clients, which
+	// use them over their own. It is sent to anyone holding the token.
+	TableConfig map[string]string
 }
 
 // nsSeparator is the decoded form of the protocol's default namespace
@@ -45,7 +53,10 @@ const nsSeparator = "\x1f"
 // catalog is); the handler serves requests concurrently and holds no state
 // of its own, so several handlers may serve one catalog.
 func NewHandler(cat icecat.Catalog, opts Options) http.Handler {
-	s := &server{cat: cat}
+	s := &server{cat: cat, tableConfig: iceberg.Properties{}}
+	for k, v := range opts.TableConfig {
+		s.tableConfig[k] = v
+	}
 	base := "/v1"
 	if p := strings.Trim(opts.Prefix, "/"); p != "" {
 		base += "/" + p
@@ -126,7 +137,8 @@ func authenticate(token string, next http.Handler) http.Handler {
 
 // server holds the catalog the routes serve.
 type server struct {
-	cat icecat.Catalog
+	cat         icecat.Catalog
+	tableConfig iceberg.Properties // vended in load-table responses
 }
 
 // errorModel is the protocol's error body: {"error": {message, type, code}}.

@@ -95,7 +95,7 @@ func (s *server) createTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, loadTableResult{
-		MetadataLocation: tbl.MetadataLocation(), Metadata: tbl.Metadata(), Config: iceberg.Properties{}})
+		MetadataLocation: tbl.MetadataLocation(), Metadata: tbl.Metadata(), Config: s.tableConfig})
 }
 
 // loadTable answers GET namespaces/{ns}/tables/{table}.
@@ -106,7 +106,7 @@ func (s *server) loadTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, loadTableResult{
-		MetadataLocation: tbl.MetadataLocation(), Metadata: tbl.Metadata(), Config: iceberg.Properties{}})
+		MetadataLocation: tbl.MetadataLocation(), Metadata: tbl.Metadata(), Config: s.tableConfig})
 }
 
 // tableExists answers HEAD namespaces/{ns}/tables/{table}: 204 or 404.

@@ -1,7 +1,7 @@
 package rest
 
 import (
-	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	icecat "github.com/apache/iceberg-go/catalog"
 
 	"github.com/streamsql/streamsql/connectors/iceberg"
 )
@@ -10,7 +10,7 @@ import (
 // if needed) through connectors/iceberg.OpenWarehouse, so a served
 // warehouse and streamsql jobs share tables. close releases it after
 // serving.
-func OpenWarehouse(dir string) (cat *sqlcat.Catalog, close func() error, err error) {
+func OpenWarehouse(dir string) (cat icecat.Catalog, close func() error, err error) {
 	w, err := iceberg.OpenWarehouse(dir)
 	if err != nil {
 		return nil, nil, err
