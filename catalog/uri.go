@@ -109,7 +109,7 @@ func OpenURI(uri, role string, schema *arrow.Schema) (Table, error) {
 	return t, nil
 }
 
-// redacted names u for messages: its password and the values of query
+// redacted names u for messages: its user information and the values of query
 // parameters that look like secrets (token, password, secret,
 // credentials) are masked.
 func redacted(u *url.URL) string {
@@ -128,7 +128,11 @@ func redacted(u *url.URL) string {
 	if masked {
 		c.RawQuery = q.Encode()
 	}
-	return c.Redacted()
+	if c.User != nil {
+		// A user name may itself be a secret (a NATS token).
+		c.User = url.User("xxxxx")
+	}
+	return c.String()
 }
 
 // redactURI hides the user information of a URI that url.Parse refused.

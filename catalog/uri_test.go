@@ -13,11 +13,11 @@ func TestOpenURIRedactsSecrets(t *testing.T) {
 	RegisterScheme("testsecret", "testsecret-conn", func(u *url.URL) (map[string]string, error) {
 		return nil, errors.New("refused")
 	})
-	_, err := OpenURI("testsecret://user:hunter2@host/x?token=abc123&group=g&sasl_password=pw9&token_env=MY_VAR", RoleSource, nil)
+	_, err := OpenURI("testsecret://tok3n:hunter2@host/x?token=abc123&group=g&sasl_password=pw9&token_env=MY_VAR", RoleSource, nil)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, secret := range []string{"hunter2", "abc123", "pw9"} {
+	for _, secret := range []string{"hunter2", "abc123", "pw9", "tok3n"} {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error shows secret %q: %v", secret, err)
 		}

@@ -1,5 +1,6 @@
 // Command streamsql is the command line of the streamsql engine:
 //
+//	streamsql serve [--addr 127.0.0.1:8787] [--state-dir DIR] [--warehouse DIR] [--hot-retention 5m] …
 //	streamsql query [--table NAME=PATH]… [--format table|csv|json|jsonl] [--param VALUE]… "SQL"
 //	streamsql explain [--table NAME=PATH]… "SQL"
 //	streamsql                      (no arguments) the interactive REPL
@@ -27,17 +28,24 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 const usage = `usage:
-  streamsql query [--table NAME=PATH]... [--warehouse DIR] [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
-  streamsql explain [--table NAME=PATH]... [--warehouse DIR] "SQL"
-  streamsql repl [--table NAME=PATH]... [--warehouse DIR]    (also: streamsql with no arguments)
+  streamsql serve [--addr 127.0.0.1:8787] [--state-dir DIR] [--hot-retention 5m] [--hot-max-bytes N]
+                  [--topic-schema 'T=col TYPE, …']... [--event-time-field T=FIELD]... [--token T] [--tokens-file FILE]
+                  [--allow-origin HOST]... [--warehouse DIR] [--cold=false] [--pipelines URI] [--wrangler FILE]
+                  [--batch-max-bytes N] [--batch-max-seconds N]
+  streamsql query [--table NAME=PATH]... [--warehouse DIR | --catalog URI] [--format table|csv|json|jsonl] [--param VALUE]... [--on-error fail|skip] "SQL"
+  streamsql query --server URL [--token T] [--format table|csv|json|jsonl] [--param VALUE]... "SQL"
+  streamsql explain [--table NAME=PATH]... [--warehouse DIR | --catalog URI] "SQL"
+  streamsql repl [--table NAME=PATH]... [--warehouse DIR | --catalog URI]    (also: streamsql with no arguments)
   streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR]
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
                 [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--metrics-every DUR] [--explain]
+                [--until-idle DUR] [--warehouse DIR | --catalog URI]
   streamsql catalog serve [--warehouse DIR] [--addr 127.0.0.1:8181] [--token T] [--prefix P]
-  streamsql iceberg compact NS.TABLE [--warehouse DIR] [--target-size 128MB] [--partition COL=VALUE]
-  streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR] [--older-than 168h] [--retain-last 1]
+  streamsql iceberg compact NS.TABLE [--warehouse DIR | --catalog URI] [--target-size 128MB] [--partition COL=VALUE]
+  streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 168h] [--retain-last 1]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench cold [--events N] [--runs R] [--cpuprofile FILE]
+  streamsql bench serve [--rate N] [--duration DUR] [--subscribers 1,100,1000] [--live N] [--cold-events N] [--hot-events N]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
   streamsql bench nexmark [--query qN|all] [--events N] [--cores N] [--format table|jsonl]
