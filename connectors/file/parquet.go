@@ -65,7 +65,7 @@ type parquetReader struct {
 
 	// the open file
 	fileConsts map[int]any         // of the open file
-	constArr   map[int]arrow.Array // output position → cached constant column
+	constArr   map[constKey]arrow.Array // cached constant columns, across files
 	pf         *file.Reader
 	rr         pqarrow.RecordReader
 	srcOf      []int   // output position → record column, -1 for NULL
@@ -207,10 +207,6 @@ func (r *parquetReader) closeFile() {
 		r.pf = nil
 	}
 	r.pending = nil
-	for i, a := range r.constArr {
-		a.Release()
-		delete(r.constArr, i)
-	}
 }
 
 // Next returns the next batch, or io.EOF.
@@ -311,6 +307,10 @@ func (r *parquetReader) Close() error {
 	}
 	r.closed = true
 	r.closeFile()
+	for k, a := range r.constArr {
+		a.Release()
+		delete(r.constArr, k)
+	}
 	return nil
 }
 

@@ -13,27 +13,35 @@ import (
 // srcConst marks an output column filled from the file's constants.
 const srcConst = -3
 
+// constKey names a cached constant column: output position and value.
+type constKey struct {
+	col int
+	v   any
+}
+
 // constColumn returns n rows of the open file's constant for output
-// column i: built once per file at the batch size and sliced, so a column
-// that is the same throughout the file (an Iceberg identity partition)
-// costs neither decoding nor a per-row copy.
+// column i: built once per value at the batch size and sliced, so a
+// column that is the same throughout a file (an Iceberg identity
+// partition) costs neither decoding nor a per-row copy, and the files of
+// one partition share the array.
 func (r *parquetReader) constColumn(i int, n int64) (arrow.Array, error) {
-	if a, ok := r.constArr[i]; ok && int64(a.Len()) >= n {
+	k := constKey{col: i, v: r.fileConsts[r.proj[i]]}
+	if a, ok := r.constArr[k]; ok && int64(a.Len()) >= n {
 		return array.NewSlice(a, 0, n), nil
 	}
-	if a, ok := r.constArr[i]; ok {
+	if a, ok := r.constArr[k]; ok {
 		a.Release()
-		delete(r.constArr, i)
+		delete(r.constArr, k)
 	}
 	size := max(n, int64(r.want()))
-	a, err := constArray(r.mem, r.out.Field(i).Type, r.fileConsts[r.proj[i]], int(size))
+	a, err := constArray(r.mem, r.out.Field(i).Type, k.v, int(size))
 	if err != nil {
 		return nil, err
 	}
 	if r.constArr == nil {
-		r.constArr = map[int]arrow.Array{}
+		r.constArr = map[constKey]arrow.Array{}
 	}
-	r.constArr[i] = a
+	r.constArr[k] = a
 	return array.NewSlice(a, 0, n), nil
 }
 

@@ -96,3 +96,11 @@ func TestScanParquetFileSetConstants(t *testing.T) {
 		t.Error("out-of-range constant accepted")
 	}
 }
+
+func TestScanParquetFileSetRejectsOddConstants(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "b", Type: arrow.BinaryTypes.String}}, nil)
+	_, err := ScanParquetFileSet(context.Background(), []ParquetFile{{Path: "x.parquet", Constants: map[int]any{0: []byte("x")}}}, schema, catalog.ScanRequest{})
+	if err == nil || !strings.Contains(err.Error(), "[]uint8") {
+		t.Fatalf("err = %v", err)
+	}
+}

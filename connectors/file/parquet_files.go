@@ -64,9 +64,14 @@ func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Sc
 	consts := make([]map[int]any, len(set))
 	for i, f := range set {
 		files[i], consts[i] = f.Path, f.Constants
-		for c := range f.Constants {
+		for c, v := range f.Constants {
 			if c < 0 || c >= native.NumFields() {
 				return nil, fmt.Errorf("scanning parquet file %s: constant for column ordinal %d out of range", f.Path, c)
+			}
+			switch v.(type) {
+			case nil, string, int64, int32, float64, bool:
+			default:
+				return nil, fmt.Errorf("scanning parquet file %s: constant %v of column %q is a %T, want a literal's Go type", f.Path, v, native.Field(c).Name, v)
 			}
 		}
 	}

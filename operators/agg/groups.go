@@ -351,6 +351,15 @@ func (t *GroupTable) findBytes(data []byte, offs []int32, valid arrow.Array, gro
 	}
 	n := len(groups)
 	offs = offs[:n+1]
+	if !nulls && n > 1 && sameKeys(data, offs) {
+		// One key for the whole batch (a partition column constant in
+		// its file, a sorted run): one lookup, then fill.
+		newRows = t.findBytes(data, offs[:2], nil, groups[:1], newRows)
+		for i := range groups {
+			groups[i] = groups[0]
+		}
+		return newRows
+	}
 	// Hash every key first: a tight loop the CPU pipelines well. A key
 	// equal to the one before it (sorted or clustered input, a partition
 	// column constant per file) reuses its hash: comparing a few bytes is
@@ -408,6 +417,19 @@ func (t *GroupTable) findBytes(data []byte, offs []int32, valid arrow.Array, gro
 		groups[i] = uint32(prevID)
 	}
 	return newRows
+}
+
+// sameKeys reports whether every key data[offs[i]:offs[i+1]] equals the
+// first, stopping at the first that differs (so mixed batches pay little).
+func sameKeys(data []byte, offs []int32) bool {
+	first := data[offs[0]:offs[1]]
+	l := offs[1] - offs[0]
+	for i := 1; i < len(offs)-1; i++ {
+		if offs[i+1]-offs[i] != l || !bytes.Equal(data[offs[i]:offs[i+1]], first) {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *GroupTable) growBytes() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/planner/types"
@@ -134,5 +135,45 @@ func TestGroupTableErrors(t *testing.T) {
 	defer a.Release()
 	if _, _, err := tab.Find([]arrow.Array{a}, nil, nil); err == nil {
 		t.Error("int32 column accepted by an int64 table")
+	}
+}
+
+// A batch of one repeated string key takes one lookup: every row gets the
+// group, and only the first row of a new key is reported new.
+func TestGroupTableConstantStringBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tab, err := NewGroupTable([]arrow.DataType{arrow.BinaryTypes.String})
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(vals ...string) arrow.Array {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.AppendValues(vals, nil)
+		return b.NewArray()
+	}
+	for _, tc := range []struct {
+		vals    []string
+		groups  string
+		newRows string
+	}{
+		{[]string{"a", "a", "a"}, "[0 0 0]", "[0]"},
+		{[]string{"b", "b"}, "[1 1]", "[0]"},
+		{[]string{"a", "a"}, "[0 0]", "[]"},
+		{[]string{"ab", "a", "b"}, "[2 0 1]", "[0]"}, // same total bytes, different keys
+	} {
+		a := build(tc.vals...)
+		groups, newRows, err := tab.Find([]arrow.Array{a}, nil, nil)
+		a.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(groups); got != tc.groups {
+			t.Errorf("%v: groups %s, want %s", tc.vals, got, tc.groups)
+		}
+		if got := fmt.Sprint(newRows); got != tc.newRows {
+			t.Errorf("%v: new rows %s, want %s", tc.vals, got, tc.newRows)
+		}
 	}
 }
