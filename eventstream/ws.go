@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/streamsql/streamsql/internal/coalesce"
 )
 
 // wsWriteTimeout bounds one frame write: a peer that stops reading is
@@ -61,7 +63,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, topic s
 	s.mu.Unlock()
 	defer s.conns.Done()
 
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowOrigins})
+	conn, err := websocket.Accept(coalesce.ResponseWriter(w), r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowOrigins})
 	if err != nil {
 		return // Accept answered the request (403 for a foreign origin)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/planner/types"
@@ -45,6 +46,10 @@ type MessageDecoder struct {
 	json   *jsonDecoder
 	raw    int // column of the payload for raw, -1 if none
 	csv    csvFields
+	// only, for raw over a schema of just the value column, appends the
+	// payloads straight to a string builder: no per-row bookkeeping.
+	only *array.StringBuilder
+	rows int
 }
 
 // NewMessageDecoder returns a decoder of format into rows of schema (all
@@ -68,6 +73,10 @@ func NewMessageDecoder(format string, schema *arrow.Schema, mem memory.Allocator
 			d.raw = idx[0]
 		} else {
 			return nil, errors.New(`creating raw message decoder: the schema needs a VARCHAR column named "value" for the payload`)
+		}
+		if native.NumFields() == 1 {
+			d.only = array.NewStringBuilder(mem)
+			break
 		}
 		d.bb = newBatchBuilder(mem, native, native, proj)
 	case MessageCSV:
@@ -93,9 +102,14 @@ func (d *MessageDecoder) Decode(msg []byte) error {
 			return err
 		}
 	case MessageRaw:
+		if d.only != nil {
+			d.only.BinaryBuilder.Append(msg)
+			d.rows++
+			return nil
+		}
 		d.bb.reset()
 		v := &d.bb.vals[d.bb.slotOf[d.raw]]
-		v.set, v.isS, v.str = true, true, string(msg)
+		v.set, v.isS, v.b = true, false, msg // copied by commit, below
 	case MessageCSV:
 		if err := d.csv.decode(d.bb, d.schema, msg); err != nil {
 			return err
@@ -106,17 +120,43 @@ func (d *MessageDecoder) Decode(msg []byte) error {
 }
 
 // Rows is the number of rows decoded since the last Flush.
-func (d *MessageDecoder) Rows() int { return d.bb.n }
+func (d *MessageDecoder) Rows() int {
+	if d.only != nil {
+		return d.rows
+	}
+	return d.bb.n
+}
 
 // Flush returns the decoded rows as a batch owned by the caller, nil when
 // there are none.
-func (d *MessageDecoder) Flush() arrow.RecordBatch { return d.bb.flush() }
+func (d *MessageDecoder) Flush() arrow.RecordBatch {
+	if d.only == nil {
+		return d.bb.flush()
+	}
+	if d.rows == 0 {
+		return nil
+	}
+	data := d.only.DataLen()
+	col := d.only.NewArray()
+	defer col.Release()
+	n := d.rows
+	d.rows = 0
+	// The next batch is likely alike: size the builder once, not by
+	// doubling as it fills.
+	d.only.Reserve(n)
+	d.only.ReserveData(data)
+	return array.NewRecordBatch(d.schema, []arrow.Array{col}, int64(n))
+}
 
 // Release frees the decoder's builders; it may be called more than once.
 func (d *MessageDecoder) Release() {
 	if d.bb != nil {
 		d.bb.release()
 		d.bb = nil
+	}
+	if d.only != nil {
+		d.only.Release()
+		d.only = nil
 	}
 }
 

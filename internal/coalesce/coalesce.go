@@ -1,0 +1,153 @@
+// Package coalesce batches a connection's small writes into fewer system
+// calls without delaying any of them: a write lands in a buffer at once,
+// and one flusher goroutine per connection writes out everything buffered
+// whenever the connection is free. While a write is in the kernel, the
+// frames queued behind it share the next one.
+//
+// Why: a WebSocket server flushes every message (coder/websocket does),
+// so fanning events out to many subscribers cost one write system call
+// per event per subscriber — most of the hot tier's CPU. Coalescing keeps
+// the latency of a quiet connection (its frame is written immediately)
+// and turns a busy one's frames into a few large writes.
+package coalesce
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// MaxBuffered bounds what a connection holds unwritten; a Write beyond it
+// waits (backpressure on a slow peer) until the flusher catches up or the
+// connection closes.
+const MaxBuffered = 1 << 20
+
+// Conn is a net.Conn whose writes are coalesced. Close flushes what is
+// buffered (as far as the peer takes it) before closing.
+type Conn struct {
+	net.Conn
+	mu      sync.Mutex
+	cond    *sync.Cond
+	buf     []byte
+	spare   []byte
+	writing bool
+	err     error // sticky write error
+	closed  bool
+	done    chan struct{}
+}
+
+// Wrap starts coalescing c's writes.
+func Wrap(c net.Conn) *Conn {
+	w := &Conn{Conn: c, done: make(chan struct{})}
+	w.cond = sync.NewCond(&w.mu)
+	go w.flushLoop()
+	return w
+}
+
+// Write buffers p; the flusher sends it. It reports an earlier write's
+// failure, and waits while MaxBuffered is reached.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closed && len(c.buf) > 0 && len(c.buf)+len(p) > MaxBuffered {
+		c.cond.Wait()
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	c.buf = append(c.buf, p...)
+	c.cond.Broadcast()
+	return len(p), nil
+}
+
+func (c *Conn) flushLoop() {
+	defer close(c.done)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for len(c.buf) == 0 && !c.closed && c.err == nil {
+			c.cond.Wait()
+		}
+		if len(c.buf) == 0 || c.err != nil {
+			return // closed and drained, or failed
+		}
+		out := c.buf
+		c.buf, c.spare = c.spare[:0], nil
+		c.writing = true
+		c.mu.Unlock()
+		_, err := c.Conn.Write(out)
+		c.mu.Lock()
+		c.writing = false
+		c.spare = out[:0]
+		if err != nil && c.err == nil {
+			c.err = err
+		}
+		c.cond.Broadcast()
+	}
+}
+
+// Close stops accepting writes, lets the flusher send what is buffered
+// (a write deadline or a failing peer ends that), then closes.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.closed = true
+	c.cond.Broadcast()
+	pending := len(c.buf) > 0 || c.writing
+	c.mu.Unlock()
+	if pending {
+		// A peer that stopped reading must not hold Close: after the
+		// grace period the close below fails the flusher's write.
+		select {
+		case <-c.done:
+		case <-time.After(closeGrace):
+		}
+	}
+	err := c.Conn.Close()
+	<-c.done
+	return err
+}
+
+// closeGrace bounds how long Close waits for buffered writes to drain.
+const closeGrace = 2 * time.Second
+
+// ResponseWriter wraps w so that a connection hijacked from it (a
+// WebSocket upgrade) has its writes coalesced.
+func ResponseWriter(w http.ResponseWriter) http.ResponseWriter {
+	if _, ok := w.(http.Hijacker); !ok {
+		return w
+	}
+	return hijacker{w}
+}
+
+type hijacker struct{ http.ResponseWriter }
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijacking: the response writer cannot be hijacked")
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	wc := Wrap(conn)
+	brw.Writer.Reset(wc)
+	return wc, brw, nil
+}
+
+// Unwrap lets http.ResponseController reach the wrapped writer.
+func (h hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
