@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/streamsql/streamsql/operators/expr"
+	"github.com/streamsql/streamsql/planner/parse"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/render"
+)
+
+// The Durable Object's RPC methods (stub.broadcast, stub.query) serve other
+// Workers of the same account through their binding: they are trusted and
+// skip the bearer tokens, which guard only the public HTTP API.
+
+// ErrNotReadOnly is returned by Query for statements that would change
+// something: RPC queries, like POST /query, only read.
+var ErrNotReadOnly = errors.New("only SELECT, WITH and EXPLAIN statements are allowed")
+
+// Broadcast ingests one event (a JSON object) into topic and returns its
+// id once it is durable; subscribers get it as if it had been POSTed.
+func (h *Host) Broadcast(ctx context.Context, topic, event string) (string, error) {
+	if !isOneObject(event) {
+		return "", fmt.Errorf("broadcasting to %s: an event is one JSON object", topic)
+	}
+	id, err := h.srv.Emit(ctx, topic, event)
+	if err != nil {
+		return "", fmt.Errorf("broadcasting to %s: %w", topic, err)
+	}
+	if err := h.cold.ensure(); err != nil {
+		h.srv.Config().Logf("eventstream-wasm: %v", err)
+	}
+	return id, nil
+}
+
+// Query runs one read-only statement with JSON parameters and answers
+// {"columns":[…],"rows":[[…],…]}, the body of POST /query.
+func (h *Host) Query(ctx context.Context, sql string, params json.RawMessage) ([]byte, error) {
+	st, err := parse.ParseOne(sql)
+	if err != nil {
+		return nil, fmt.Errorf("querying: %w", err)
+	}
+	if ex, ok := st.(*parse.Explain); ok {
+		st = ex.Stmt
+	}
+	if _, ok := st.(*parse.Query); !ok {
+		return nil, fmt.Errorf("querying: %w", ErrNotReadOnly)
+	}
+	vals, err := decodeParams(params)
+	if err != nil {
+		return nil, fmt.Errorf("querying: %w", err)
+	}
+	res, err := h.srv.Query(ctx, sql, vals...)
+	if err != nil {
+		return nil, fmt.Errorf("querying: %w", err)
+	}
+	defer res.Release()
+	ts := make([]types.Type, res.Schema.NumFields())
+	for i, f := range res.Schema.Fields() {
+		ts[i], _ = types.FromField(f) // the engine emits only types it models
+	}
+	var b bytes.Buffer
+	names, _ := json.Marshal(res.Names) // strings: cannot fail
+	b.WriteString(`{"columns":`)
+	b.Write(names)
+	b.WriteString(`,"rows":[`)
+	first := true
+	for _, batch := range res.Batches {
+		for r := 0; r < int(batch.NumRows()); r++ {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteByte('[')
+			for c := 0; c < int(batch.NumCols()); c++ {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				b.Write(render.AppendJSONValue(nil, expr.ScalarValue(batch.Column(c), r), ts[c]))
+			}
+			b.WriteByte(']')
+		}
+	}
+	b.WriteString("]}")
+	return b.Bytes(), nil
+}
