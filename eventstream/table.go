@@ -34,14 +34,21 @@ func (tb *Table) Describe() string { return "eventstream topic " + tb.t.name + "
 // Scan implements catalog.Table: the events held when it starts, oldest
 // first. Filters and Limit are left to the caller.
 func (tb *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
+	return tb.ScanAfter(ctx, req, 0)
+}
+
+// ScanAfter is Scan over the events after ingest sequence seq alone (the
+// unified table's hot side skips what the cold tier holds without reading
+// it). Events after seq that have expired are skipped.
+func (tb *Table) ScanAfter(ctx context.Context, req catalog.ScanRequest, seq uint64) (catalog.BatchReader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scanning topic %s: %w", tb.t.name, err)
 	}
 	if err := checkColumns(tb.t.schema, req.Columns); err != nil {
 		return nil, fmt.Errorf("scanning topic %s: %w", tb.t.name, err)
 	}
-	w := tb.t.after(0, 0)
-	if w.evicted { // events expired since seq 0: start at the oldest held
+	w := tb.t.after(seq, 0)
+	if w.evicted { // events expired since seq: start at the oldest held
 		w = tb.t.after(w.first-1, 0)
 	}
 	return &scanReader{t: tb.t, parts: w.parts, cols: req.Columns}, nil

@@ -81,6 +81,11 @@ func TestServeDualPathAndUnifiedQuery(t *testing.T) {
 		if got := counts(base); got != want {
 			t.Fatalf("after the commit: %s, want %s", got, want)
 		}
+		// EXPLAIN ANALYZE shows the cold side's files and the hot rows read.
+		status, plan, _ := postJSON(base+"/query", "", `{"sql":"EXPLAIN ANALYZE SELECT COUNT(*) FROM orders"}`)
+		if text := fmt.Sprint(plan["rows"]); status != 200 || !strings.Contains(text, "files_considered=") || !strings.Contains(text, "hot_rows=0") {
+			t.Fatalf("explain analyze: %d %s", status, text)
+		}
 		var out bytes.Buffer
 		err := queryCmd([]string{"--server", base, "--format", "jsonl", "SELECT COUNT(*) AS c FROM orders WHERE CAST(data->>'n' AS BIGINT) >= $1", "--param", "100"}, &out)
 		if err != nil || strings.TrimSpace(out.String()) != `{"c":20}` {

@@ -98,10 +98,16 @@ func (u *Unified) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Ba
 			return nil, fmt.Errorf("scanning topic %s: %w", u.topic, err)
 		}
 	}
-	// The hot side also reads _id, to skip what the cold side covers.
+	// The hot side also reads _id, to skip what the cold side covers;
+	// a hot table that can start after the boundary skips it unread.
 	hreq := req
 	hreq.Columns, hreq.Partition, hreq.Partitions = append(append([]int(nil), cols...), u.idCol), 0, 0
-	if r.hot, err = u.hot.Scan(ctx, hreq); err != nil {
+	if ha, ok := unwrap(u.hot).(afterScanner); ok {
+		r.hot, err = ha.ScanAfter(ctx, hreq, seq)
+	} else {
+		r.hot, err = u.hot.Scan(ctx, hreq)
+	}
+	if err != nil {
 		if r.cold != nil {
 			r.cold.Close()
 		}
@@ -109,6 +115,20 @@ func (u *Unified) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Ba
 	}
 	r.filter = ok
 	return r, nil
+}
+
+// afterScanner is a hot table that can scan the events after an ingest
+// sequence alone (eventstream.Table).
+type afterScanner interface {
+	ScanAfter(ctx context.Context, req catalog.ScanRequest, seq uint64) (catalog.BatchReader, error)
+}
+
+// unwrap looks through a catalog.StreamTable to the table it wraps.
+func unwrap(t catalog.Table) catalog.Table {
+	if st, ok := t.(*catalog.StreamTable); ok {
+		return st.Table
+	}
+	return t
 }
 
 // unifiedReader reads the cold side, then the hot rows past the boundary.
@@ -119,15 +139,46 @@ type unifiedReader struct {
 	boundary  uint64
 	filter    bool // the cold side exists: drop hot rows at or before the boundary
 	mem       memory.Allocator
+	coldStats map[string]int64 // the cold reader's, kept when it closes
+	hotRows   int64
+}
+
+var _ catalog.ScanStats = (*unifiedReader)(nil)
+
+// Stats implements catalog.ScanStats: the cold side's file and row-group
+// counts (EXPLAIN ANALYZE shows the pruning) and the hot rows read.
+func (r *unifiedReader) Stats() map[string]int64 {
+	out := map[string]int64{"hot_rows": r.hotRows}
+	src := r.coldStats
+	if r.cold != nil {
+		src = coldStatsOf(r.cold)
+	}
+	for k, v := range src {
+		out[k] = v
+	}
+	return out
+}
+
+func coldStatsOf(b catalog.BatchReader) map[string]int64 {
+	if s, ok := b.(catalog.ScanStats); ok {
+		return s.Stats()
+	}
+	return nil
+}
+
+// closeCold keeps the cold reader's statistics and closes it.
+func (r *unifiedReader) closeCold() error {
+	r.coldStats = coldStatsOf(r.cold)
+	err := r.cold.Close()
+	r.cold = nil
+	return err
 }
 
 func (r *unifiedReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	for r.cold != nil {
 		b, err := r.cold.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			err = r.cold.Close()
-			r.cold = nil
-			if err != nil {
+			if err := r.closeCold(); err != nil {
 				return nil, err
 			}
 			break
@@ -180,6 +231,7 @@ func (r *unifiedReader) afterBoundary(b arrow.RecordBatch) (arrow.RecordBatch, e
 	if first == ids.Len() {
 		return nil, nil
 	}
+	r.hotRows += b.NumRows() - int64(first)
 	cols := make([]arrow.Array, n)
 	for i := range n {
 		cols[i] = array.NewSlice(b.Column(i), int64(first), b.NumRows())
@@ -194,8 +246,7 @@ func (r *unifiedReader) afterBoundary(b arrow.RecordBatch) (arrow.RecordBatch, e
 func (r *unifiedReader) Close() error {
 	var errs []error
 	if r.cold != nil {
-		errs = append(errs, r.cold.Close())
-		r.cold = nil
+		errs = append(errs, r.closeCold())
 	}
 	if r.hot != nil {
 		errs = append(errs, r.hot.Close())
