@@ -64,7 +64,7 @@ type parquetReader struct {
 	consts []map[int]any
 
 	// the open file
-	fileConsts map[int]any         // of the open file
+	fileConsts map[int]any              // of the open file
 	constArr   map[constKey]arrow.Array // cached constant columns, across files
 	pf         *file.Reader
 	rr         pqarrow.RecordReader

@@ -37,11 +37,17 @@ type Conn struct {
 	err     error // sticky write error
 	closed  bool
 	done    chan struct{}
+	timeout time.Duration // per network write, 0: none
 }
 
 // Wrap starts coalescing c's writes.
-func Wrap(c net.Conn) *Conn {
-	w := &Conn{Conn: c, done: make(chan struct{})}
+func Wrap(c net.Conn) *Conn { return WrapTimeout(c, 0) }
+
+// WrapTimeout is Wrap with a deadline on each network write: a peer that
+// takes nothing for that long fails the connection (every Write after
+// reports it), so writers need no deadline of their own.
+func WrapTimeout(c net.Conn, timeout time.Duration) *Conn {
+	w := &Conn{Conn: c, done: make(chan struct{}), timeout: timeout}
 	w.cond = sync.NewCond(&w.mu)
 	go w.flushLoop()
 	return w
@@ -81,6 +87,9 @@ func (c *Conn) flushLoop() {
 		c.buf, c.spare = c.spare[:0], nil
 		c.writing = true
 		c.mu.Unlock()
+		if c.timeout > 0 {
+			c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+		}
 		_, err := c.Conn.Write(out)
 		c.mu.Lock()
 		c.writing = false
@@ -121,15 +130,19 @@ func (c *Conn) Close() error {
 const closeGrace = 2 * time.Second
 
 // ResponseWriter wraps w so that a connection hijacked from it (a
-// WebSocket upgrade) has its writes coalesced.
-func ResponseWriter(w http.ResponseWriter) http.ResponseWriter {
+// WebSocket upgrade) has its writes coalesced, each network write bounded
+// by timeout (0: none).
+func ResponseWriter(w http.ResponseWriter, timeout time.Duration) http.ResponseWriter {
 	if _, ok := w.(http.Hijacker); !ok {
 		return w
 	}
-	return hijacker{w}
+	return hijacker{w, timeout}
 }
 
-type hijacker struct{ http.ResponseWriter }
+type hijacker struct {
+	http.ResponseWriter
+	timeout time.Duration
+}
 
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := h.ResponseWriter.(http.Hijacker)
@@ -144,7 +157,7 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	wc := Wrap(conn)
+	wc := WrapTimeout(conn, h.timeout)
 	brw.Writer.Reset(wc)
 	return wc, brw, nil
 }
