@@ -36,6 +36,7 @@ const usage = `usage:
   streamsql query --server URL [--token T] [--format table|csv|json|jsonl] [--param VALUE]... "SQL"
   streamsql explain [--table NAME=PATH]... [--warehouse DIR | --catalog URI] "SQL"
   streamsql repl [--table NAME=PATH]... [--warehouse DIR | --catalog URI]    (also: streamsql with no arguments)
+  streamsql repl --server URL [--token T]
   streamsql run FILE.sql --input URI --output URI [--event-time COL] [--watermark-delay DUR] [--state-dir DIR]
                 [--dead-letter URI] [--checkpoint-interval DUR] [--max-state-bytes N] [--allowed-lateness DUR]
                 [--dedup-ttl DUR] [--idle-timeout DUR] [--parallelism N] [--table NAME=PATH]... [--follow] [--metrics] [--metrics-every DUR] [--explain]

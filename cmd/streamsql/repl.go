@@ -97,16 +97,23 @@ type replState struct {
 	errOut io.Writer
 	format string
 	timing bool
+	server string // run statements on this `streamsql serve` (remoteQuery)
+	token  string
 }
 
 func repl(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("repl")
 	var c commonFlags
 	c.register(fs)
+	server := fs.String("server", "", "run the statements on a running `streamsql serve` at this URL instead of locally")
+	token := fs.String("token", "", "bearer token for --server (default $"+serveTokenEnv+")")
 	if pos, err := parseInterleaved(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("repl takes no arguments besides flags")
+	}
+	if *server != "" && (len(c.tables) > 0 || c.warehouse != "" || c.catalog != "") {
+		return usagef("--server runs the statements on the server: --table, --warehouse and --catalog do not apply")
 	}
 	db, err := c.engine()
 	if err != nil {
@@ -118,7 +125,7 @@ func repl(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer lr.Close()
-	st := &replState{db: db, out: stdout, errOut: stderr, format: "table"}
+	st := &replState{db: db, out: stdout, errOut: stderr, format: "table", server: *server, token: *token}
 	if isTerminal(stdin) {
 		fmt.Fprintln(stdout, `streamsql — type \? for help, \q to quit.`)
 	}
@@ -167,7 +174,12 @@ func (s *replState) statement(sql string) {
 	defer stop()
 	w, _ := render.New(s.format, s.out) // s.format is validated by \format
 	start := time.Now()
-	err := stream(ctx, s.db, sql, nil, w, s.out)
+	var err error
+	if s.server != "" {
+		err = remoteQuery(ctx, s.server, s.token, sql, nil, w)
+	} else {
+		err = stream(ctx, s.db, sql, nil, w, s.out)
+	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(s.errOut, "cancelled")
 	} else if err != nil {
@@ -201,6 +213,10 @@ func (s *replState) command(line string) bool {
 		s.format = f[1]
 		fmt.Fprintf(s.out, "Output format is %s.\n", s.format)
 	case `\d`:
+		if s.server != "" {
+			fmt.Fprintln(s.errOut, `ERROR: \d lists local tables; against a server every topic is a table (SELECT … FROM topic)`)
+			break
+		}
 		if len(f) == 1 {
 			for _, n := range s.db.Catalog().Names() {
 				fmt.Fprintln(s.out, n)

@@ -91,6 +91,11 @@ func TestServeDualPathAndUnifiedQuery(t *testing.T) {
 		if err != nil || strings.TrimSpace(out.String()) != `{"c":20}` {
 			t.Fatalf("query --server: %q %v", out.String(), err)
 		}
+		var replOut, replErr bytes.Buffer
+		err = repl([]string{"--server", base}, strings.NewReader("SELECT COUNT(*) AS c\nFROM orders;\n\\d\n"), &replOut, &replErr)
+		if err != nil || !strings.Contains(replOut.String(), "120") || !strings.Contains(replErr.String(), "every topic is a table") {
+			t.Fatalf("repl --server: %v\n%s\n%s", err, replOut.String(), replErr.String())
+		}
 		err = queryCmd([]string{"--server", base, "DROP TABLE orders"}, &out)
 		if err == nil || !strings.Contains(err.Error(), "only SELECT") {
 			t.Fatalf("query --server with DDL: %v", err)
