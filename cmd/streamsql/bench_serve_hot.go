@@ -75,12 +75,12 @@ func driveHot(ctx context.Context, base string, o *serveBenchOptions, n int) (*h
 	var readers sync.WaitGroup
 	defer readers.Wait()
 	for i := range subs {
-		c, _, err := websocket.Dial(runCtx, ws+"/events?topic="+serveBenchTopic, nil)
+		c, err := dialRaw(runCtx, base, "/events?topic="+serveBenchTopic)
 		if err != nil {
 			closeSubscribers(subs[:i])
 			return nil, fmt.Errorf("subscribing %d of %d: %w", i+1, n, err)
 		}
-		subs[i] = &benchSubscriber{conn: c}
+		subs[i] = &benchSubscriber{raw: c}
 	}
 	defer closeSubscribers(subs)
 	lives := make([]*benchSubscriber, o.live)
@@ -236,6 +236,7 @@ func awaitDrain(subs []*benchSubscriber, want int64, wait time.Duration) bool {
 // each frame's latency, or a live query counting frames.
 type benchSubscriber struct {
 	conn       *websocket.Conn
+	raw        *rawSubscriber // /events subscribers (conn is nil)
 	live       bool
 	delivered  atomic.Int64
 	finished   atomic.Bool // read returned
@@ -251,6 +252,10 @@ type benchSubscriber struct {
 func (s *benchSubscriber) read(ctx context.Context) {
 	defer s.finished.Store(true)
 	buf := make([]byte, 0, 1024)
+	if s.raw != nil {
+		s.readRaw(ctx, buf)
+		return
+	}
 	for {
 		_, rd, err := s.conn.Reader(ctx)
 		if err == nil {
@@ -301,9 +306,35 @@ func readInto(buf []byte, rd io.Reader) ([]byte, error) {
 	}
 }
 
+// readRaw is read for an /events subscriber on a raw connection.
+func (s *benchSubscriber) readRaw(ctx context.Context, buf []byte) {
+	for {
+		var err error
+		buf, err = s.raw.next(buf)
+		if err != nil {
+			s.endErr = err
+			var cf errClosedFrame
+			s.slow = errors.As(err, &cf) && cf.code == int(websocket.StatusPolicyViolation)
+			s.closedByUs = ctx.Err() != nil
+			return
+		}
+		now := time.Now().UnixNano()
+		s.delivered.Add(1)
+		if sent, ok := sentField(buf); ok {
+			s.hist.record(time.Duration(now - sent))
+		} else {
+			s.unparsed++
+		}
+	}
+}
+
 func closeSubscribers(subs []*benchSubscriber) {
 	for _, s := range subs {
-		if s != nil {
+		switch {
+		case s == nil:
+		case s.raw != nil:
+			s.raw.close()
+		default:
 			s.conn.CloseNow()
 		}
 	}
