@@ -63,7 +63,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, topic s
 	s.mu.Unlock()
 	defer s.conns.Done()
 
-	conn, err := websocket.Accept(coalesce.ResponseWriter(w, wsWriteTimeout), r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowOrigins})
+	hj := coalesce.Hijacking(w, wsWriteTimeout)
+	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowOrigins})
 	if err != nil {
 		return // Accept answered the request (403 for a foreign origin)
 	}
@@ -88,7 +89,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, topic s
 	if cur == nil {
 		<-ctx.Done()
 	} else {
-		s.writeEvents(ctx, conn, cur)
+		s.writeEvents(ctx, conn, hj.Conn(), cur)
 	}
 	cancel()
 	conn.CloseNow() // a no-op after a clean close; unblocks the reader otherwise
@@ -97,7 +98,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, topic s
 
 // writeEvents streams the cursor's events as text frames until the
 // connection ends.
-func (s *Server) writeEvents(ctx context.Context, conn *websocket.Conn, cur *Cursor) {
+func (s *Server) writeEvents(ctx context.Context, conn *websocket.Conn, raw *coalesce.Conn, cur *Cursor) {
 	writeCtx := context.WithoutCancel(ctx)
 	for {
 		ev, err := cur.Next(ctx)
@@ -114,7 +115,15 @@ func (s *Server) writeEvents(ctx context.Context, conn *websocket.Conn, cur *Cur
 		// The coalescing connection bounds each network write by
 		// wsWriteTimeout; a context without a deadline spares the
 		// per-frame timer (a tenth of the CPU with 100 subscribers).
-		err = conn.Write(writeCtx, websocket.MessageText, ev.Frame)
+		if raw != nil {
+			// The frame goes straight to the coalescing connection:
+			// the library's per-message locking was a third of the
+			// fan-out's CPU. Its own frames (pongs, close) interleave
+			// whole.
+			err = raw.WriteText(ev.Frame)
+		} else {
+			err = conn.Write(writeCtx, websocket.MessageText, ev.Frame)
+		}
 		if err != nil {
 			return
 		}

@@ -72,6 +72,45 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteText appends one unmasked, unfragmented WebSocket text frame
+// carrying payload (a server's frame), atomically: frames another writer
+// of the connection (the WebSocket library's pongs and close) appends
+// interleave whole, never inside it. It spares the event fan-out the
+// library's per-message locking.
+func (c *Conn) WriteText(payload []byte) error {
+	var hdr [10]byte
+	hdr[0] = 0x81 // FIN, text
+	n := 2
+	switch l := len(payload); {
+	case l < 126:
+		hdr[1] = byte(l)
+	case l <= 0xffff:
+		hdr[1] = 126
+		hdr[2], hdr[3] = byte(l>>8), byte(l)
+		n = 4
+	default:
+		hdr[1] = 127
+		for i := range 8 {
+			hdr[2+i] = byte(uint64(l) >> (56 - 8*i))
+		}
+		n = 10
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closed && len(c.buf) > 0 && len(c.buf)+n+len(payload) > MaxBuffered {
+		c.cond.Wait()
+	}
+	if c.err != nil {
+		return c.err
+	}
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.buf = append(append(c.buf, hdr[:n]...), payload...)
+	c.cond.Broadcast()
+	return nil
+}
+
 func (c *Conn) flushLoop() {
 	defer close(c.done)
 	c.mu.Lock()
@@ -133,18 +172,28 @@ const closeGrace = 2 * time.Second
 // WebSocket upgrade) has its writes coalesced, each network write bounded
 // by timeout (0: none).
 func ResponseWriter(w http.ResponseWriter, timeout time.Duration) http.ResponseWriter {
-	if _, ok := w.(http.Hijacker); !ok {
-		return w
-	}
-	return hijacker{w, timeout}
+	return Hijacking(w, timeout)
 }
 
-type hijacker struct {
+// Hijacking is ResponseWriter, returning the wrapper so that the
+// coalescing connection can be reached after the upgrade (Conn).
+func Hijacking(w http.ResponseWriter, timeout time.Duration) *Hijacker {
+	return &Hijacker{ResponseWriter: w, timeout: timeout}
+}
+
+// Hijacker is the response writer Hijacking returns.
+type Hijacker struct {
 	http.ResponseWriter
 	timeout time.Duration
+	conn    *Conn
 }
 
-func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// Conn is the coalescing connection once the response was hijacked, nil
+// before.
+func (h *Hijacker) Conn() *Conn { return h.conn }
+
+// Hijack implements http.Hijacker.
+func (h *Hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := h.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("hijacking: the response writer cannot be hijacked")
@@ -159,8 +208,9 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	wc := WrapTimeout(conn, h.timeout)
 	brw.Writer.Reset(wc)
+	h.conn = wc
 	return wc, brw, nil
 }
 
 // Unwrap lets http.ResponseController reach the wrapped writer.
-func (h hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+func (h *Hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }

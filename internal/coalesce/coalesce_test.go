@@ -87,3 +87,45 @@ func TestStuckPeer(t *testing.T) {
 		t.Error("write after Close succeeded")
 	}
 }
+
+// WriteText frames payloads of every length class as unmasked text frames.
+func TestWriteTextFrames(t *testing.T) {
+	a, b := net.Pipe()
+	w := Wrap(a)
+	var got bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&got, b); close(done) }()
+	sizes := []int{0, 125, 126, 65535, 65536}
+	for _, n := range sizes {
+		if err := w.WriteText(bytes.Repeat([]byte{'x'}, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	b.Close()
+	<-done
+	p := got.Bytes()
+	for _, n := range sizes {
+		if p[0] != 0x81 {
+			t.Fatalf("frame of %d: first byte %#x", n, p[0])
+		}
+		l, hdr := int(p[1]&0x7f), 2
+		switch l {
+		case 126:
+			l, hdr = int(p[2])<<8|int(p[3]), 4
+		case 127:
+			l = 0
+			for i := range 8 {
+				l = l<<8 | int(p[2+i])
+			}
+			hdr = 10
+		}
+		if p[1]&0x80 != 0 || l != n {
+			t.Fatalf("frame of %d: header says %d (masked %v)", n, l, p[1]&0x80 != 0)
+		}
+		p = p[hdr+l:]
+	}
+	if len(p) != 0 {
+		t.Fatalf("%d trailing bytes", len(p))
+	}
+}
