@@ -43,6 +43,31 @@ type ScanRequest struct {
 	// whole table, each row exactly once. Zero Partitions means the whole
 	// table. Only tables implementing Partitioned are asked for shares.
 	Partition, Partitions int
+	// TopN, when set, says the consumer keeps only the rows that sort
+	// first by one column: a table may leave out rows it can tell cannot
+	// be among them (a tiered table skips its cold side when the hot one
+	// already holds Limit newer rows). Set only when nothing between the
+	// scan and that sort drops rows; the caller still sorts.
+	TopN *TopNHint
+}
+
+// TopNHint is ScanRequest.TopN: the Limit rows with the largest (Desc) or
+// smallest values of table column Column, NULLs first or last.
+type TopNHint struct {
+	Column     int
+	Desc       bool
+	NullsFirst bool
+	Limit      int64
+}
+
+// ColumnBounds is implemented by tables that know a column's value range
+// from metadata (Iceberg file statistics) without reading data.
+type ColumnBounds interface {
+	// Bounds returns the smallest and largest non-NULL value of table
+	// column col (in logical.Literal's Go types), whether it may hold
+	// NULLs, and ok=false when the metadata cannot tell (then the rest is
+	// meaningless). An empty table reports ok with nil bounds.
+	Bounds(ctx context.Context, col int) (lo, hi any, nulls, ok bool, err error)
 }
 
 // Partitioned is implemented by tables that can be scanned in parallel

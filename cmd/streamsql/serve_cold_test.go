@@ -123,12 +123,18 @@ func TestServeDualPathAndUnifiedQuery(t *testing.T) {
 // coldHas says whether the warehouse's events.orders holds n events.
 func coldHas(t *testing.T, dir string, n uint64) bool {
 	t.Helper()
+	return coldHasTopic(t, dir, "orders", n)
+}
+
+// coldHasTopic says whether the warehouse's events.<topic> holds n events.
+func coldHasTopic(t *testing.T, dir, topic string, n uint64) bool {
+	t.Helper()
 	w, err := iceberg.OpenWarehouse(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	_, pos, ok, err := w.CommittedPosition(context.Background(), "events.orders", "eventstream/orders")
+	_, pos, ok, err := w.CommittedPosition(context.Background(), "events."+topic, "eventstream/"+topic)
 	if err != nil {
 		t.Fatal(err)
 	}

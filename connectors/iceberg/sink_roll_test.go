@@ -117,3 +117,48 @@ func TestCommittedPosition(t *testing.T) {
 		t.Fatalf("%d rows at the committed snapshot", len(got.rows))
 	}
 }
+
+// Bounds come from the manifests' file statistics: min and max over the
+// files, whether NULLs occur; variable-width columns are not answered.
+func TestBounds(t *testing.T) {
+	ctx := context.Background()
+	mem := checkedMem(t)
+	w := newWarehouse(t)
+	s, err := w.Sink(ctx, "lake.bounds", testSchema, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tbl, err := w.CreateTable(ctx, "lake.bounds", testSchema, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi, _, ok, err := tbl.Bounds(ctx, 1); err != nil || !ok || lo != nil || hi != nil {
+		t.Fatalf("empty table: %v %v %v %v", lo, hi, ok, err)
+	}
+	writeEpoch(t, mem, s, 1, [][]any{row("a", 5*hour, 7), row("b", 2*hour, 3)})
+	writeEpoch(t, mem, s, 2, [][]any{row("a", 9*hour, 11), {"c", nil, nil, nil, nil, nil, nil, nil}})
+	if err := s.Commit(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		col       int
+		want      string
+		wantNulls bool
+	}{
+		{1, fmt.Sprint(2*hour, 9*hour), true}, // timestamp
+		{2, "3 11", true},                     // id
+		{4, "1.5 5.5", true},                  // x
+	} {
+		lo, hi, nulls, ok, err := tbl.Bounds(ctx, tc.col)
+		if err != nil || !ok || fmt.Sprint(lo, hi) != tc.want || nulls != tc.wantNulls {
+			t.Errorf("column %d: %v %v nulls=%v ok=%v err=%v, want %s nulls=%v", tc.col, lo, hi, nulls, ok, err, tc.want, tc.wantNulls)
+		}
+	}
+	if _, _, _, ok, _ := tbl.Bounds(ctx, 0); ok {
+		t.Error("a VARCHAR column was answered from possibly truncated bounds")
+	}
+	if _, _, _, _, err := tbl.Bounds(ctx, 99); err == nil {
+		t.Error("column out of range accepted")
+	}
+}

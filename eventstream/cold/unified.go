@@ -94,7 +94,18 @@ func (u *Unified) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Ba
 		}
 		creq := req
 		creq.Columns, creq.Filters, creq.Partition, creq.Partitions = coldCols, mapFilters(u.Schema(), ct.Schema(), req.Filters), 0, 0
-		if r.cold, err = ct.Scan(ctx, creq); err != nil {
+		creq.TopN = nil
+		openCold := func() (catalog.BatchReader, error) { return ct.Scan(ctx, creq) }
+		if req.TopN != nil {
+			// ORDER BY … LIMIT: the hot side first; the cold side only
+			// if its statistics say it can hold a row of the top.
+			r.keeper = newTopKeeper(req.TopN, cols)
+			r.pendingCold, r.coldTable = openCold, ct
+			r.coldCol = -1
+			if c := req.TopN.Column; c >= 0 && c < u.Schema().NumFields() {
+				r.coldCol = fieldIndex(ct.Schema(), u.Schema().Field(c).Name)
+			}
+		} else if r.cold, err = openCold(); err != nil {
 			return nil, fmt.Errorf("scanning topic %s: %w", u.topic, err)
 		}
 	}
@@ -141,6 +152,14 @@ type unifiedReader struct {
 	mem       memory.Allocator
 	coldStats map[string]int64 // the cold reader's, kept when it closes
 	hotRows   int64
+
+	// A top-N scan reads the hot side first and opens the cold one after
+	// (pendingCold), or skips it (coldSkipped).
+	keeper      *topKeeper
+	pendingCold func() (catalog.BatchReader, error)
+	coldTable   catalog.Table
+	coldCol     int
+	coldSkipped bool
 }
 
 var _ catalog.ScanStats = (*unifiedReader)(nil)
@@ -149,6 +168,9 @@ var _ catalog.ScanStats = (*unifiedReader)(nil)
 // counts (EXPLAIN ANALYZE shows the pruning) and the hot rows read.
 func (r *unifiedReader) Stats() map[string]int64 {
 	out := map[string]int64{"hot_rows": r.hotRows}
+	if r.coldSkipped {
+		out["cold_skipped"] = 1
+	}
 	src := r.coldStats
 	if r.cold != nil {
 		src = coldStatsOf(r.cold)
@@ -175,23 +197,25 @@ func (r *unifiedReader) closeCold() error {
 }
 
 func (r *unifiedReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	for r.cold != nil {
-		b, err := r.cold.Next(ctx)
+	for {
+		if b, err := r.nextCold(ctx); b != nil || err != nil {
+			return b, err
+		}
+		if r.hot == nil {
+			return nil, io.EOF
+		}
+		b, err := r.hot.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			if err := r.closeCold(); err != nil {
+			err = r.hot.Close()
+			r.hot = nil
+			if err != nil {
 				return nil, err
 			}
-			break
+			if err := r.decideCold(ctx); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		out := array.NewRecordBatch(r.out, b.Columns(), b.NumRows())
-		b.Release()
-		return out, nil
-	}
-	for {
-		b, err := r.hot.Next(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -201,9 +225,50 @@ func (r *unifiedReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, err
 		}
 		if out != nil {
+			if r.keeper != nil {
+				r.keeper.observe(out)
+			}
 			return out, nil
 		}
 	}
+}
+
+// nextCold returns the cold side's next batch, nil when it has none (or
+// is done).
+func (r *unifiedReader) nextCold(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.cold == nil {
+		return nil, nil
+	}
+	b, err := r.cold.Next(ctx)
+	if errors.Is(err, io.EOF) {
+		return nil, r.closeCold()
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := array.NewRecordBatch(r.out, b.Columns(), b.NumRows())
+	b.Release()
+	return out, nil
+}
+
+// decideCold opens the deferred cold side of a top-N scan once the hot
+// rows are all seen, unless its statistics rule it out.
+func (r *unifiedReader) decideCold(ctx context.Context) error {
+	if r.pendingCold == nil {
+		return nil
+	}
+	open := r.pendingCold
+	r.pendingCold = nil
+	if r.keeper.coldCannotWin(ctx, r.coldTable, r.coldCol) {
+		r.coldSkipped = true
+		return nil
+	}
+	c, err := open()
+	if err != nil {
+		return fmt.Errorf("scanning topic %s: %w", r.topic, err)
+	}
+	r.cold = c
+	return nil
 }
 
 // afterBoundary keeps b's rows whose ingest sequence is past the

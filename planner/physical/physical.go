@@ -43,6 +43,8 @@ type Planner struct {
 	held []interface{ Release() }
 	// stream is set while BuildStream plans a streaming query.
 	stream *streamState
+	// topN holds the TopN hints of scans feeding a top-N directly.
+	topN map[*logical.Scan]*catalog.TopNHint
 }
 
 // New returns a planner evaluating expressions in ectx.
@@ -158,7 +160,7 @@ func unary(name string, op operators.Operator, in *operators.Stage) *operators.S
 }
 
 func (p *Planner) scan(n *logical.Scan) *operators.Stage {
-	req := catalog.ScanRequest{Columns: n.Ordinals, Filters: rules.ScanPredicates(n), Limit: n.Limit}
+	req := catalog.ScanRequest{Columns: n.Ordinals, Filters: rules.ScanPredicates(n), Limit: n.Limit, TopN: p.topN[n]}
 	name := "Scan " + n.Name
 	if p.part != nil && p.part.scan == n {
 		req.Partition, req.Partitions = p.part.index, p.part.count

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/planner/logical"
 )
 
 // sorted plans a Sort (count < 0) or a TopN over input.
 func (p *Planner) sorted(ctx context.Context, input logical.Node, keys []logical.SortKey, count, offset int64) (*operators.Stage, error) {
+	if count >= 0 {
+		p.hintTopN(input, keys, count+offset)
+	}
 	if count >= 0 {
 		if scan, parts := p.splittable(input); parts > 1 {
 			return p.parallelTopN(ctx, input, keys, count, offset, scan, parts)
@@ -72,4 +76,52 @@ func (p *Planner) parallelTopN(ctx context.Context, input logical.Node, keys []l
 	gather.Op = operators.NewUnion(Schema(cols), parts)
 	st := unary("TopN", operators.NewTopN(Schema(cols), sk, count, offset), gather)
 	return p.dropTo(ctx, st, cols, len(input.Schema()))
+}
+
+// hintTopN tells the scan under a top-N which rows the top-N keeps
+// (catalog.ScanRequest.TopN), when the scan's rows reach the sort
+// unfiltered and the sort key is one of its columns.
+func (p *Planner) hintTopN(input logical.Node, keys []logical.SortKey, limit int64) {
+	if len(keys) != 1 {
+		return
+	}
+	ref, ok := keys[0].Expr.(*logical.ColumnRef)
+	if !ok {
+		return
+	}
+	for {
+		switch x := input.(type) {
+		case *logical.Project:
+			found := false
+			for i, c := range x.Cols {
+				if c.ID == ref.ID {
+					r, ok := x.Exprs[i].(*logical.ColumnRef)
+					if !ok {
+						return
+					}
+					ref, found = r, true
+					break
+				}
+			}
+			if !found {
+				return
+			}
+			input = x.Input
+		case *logical.Scan:
+			if len(x.Filters) > 0 {
+				return
+			}
+			for i, c := range x.Cols {
+				if c.ID == ref.ID {
+					if p.topN == nil {
+						p.topN = map[*logical.Scan]*catalog.TopNHint{}
+					}
+					p.topN[x] = &catalog.TopNHint{Column: x.Ordinals[i], Desc: keys[0].Desc, NullsFirst: keys[0].NullsFirst, Limit: limit}
+				}
+			}
+			return
+		default:
+			return
+		}
+	}
 }
