@@ -76,6 +76,9 @@ func (c *Cursor) Next(ctx context.Context) (Event, error) {
 	return Event{Topic: c.t.name, ID: ev.id, IngestTS: time.Unix(0, ev.ingestNS).UTC(), Frame: ev.frame}, nil
 }
 
+// Buffered is how many events Next returns without waiting.
+func (c *Cursor) Buffered() int { return len(c.pending) }
+
 // NextBatch returns the next events, at most maxRows (0: 8192), as one
 // Arrow batch of the topic table's schema, owned by the caller, with the
 // id of its last event: the dual path writes it to the cold tier and

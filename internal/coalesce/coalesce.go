@@ -77,27 +77,17 @@ func (c *Conn) Write(p []byte) (int, error) {
 // of the connection (the WebSocket library's pongs and close) appends
 // interleave whole, never inside it. It spares the event fan-out the
 // library's per-message locking.
-func (c *Conn) WriteText(payload []byte) error {
-	var hdr [10]byte
-	hdr[0] = 0x81 // FIN, text
-	n := 2
-	switch l := len(payload); {
-	case l < 126:
-		hdr[1] = byte(l)
-	case l <= 0xffff:
-		hdr[1] = 126
-		hdr[2], hdr[3] = byte(l>>8), byte(l)
-		n = 4
-	default:
-		hdr[1] = 127
-		for i := range 8 {
-			hdr[2+i] = byte(uint64(l) >> (56 - 8*i))
-		}
-		n = 10
+func (c *Conn) WriteText(payload []byte) error { return c.WriteTexts([][]byte{payload}) }
+
+// WriteTexts is WriteText for several frames under one lock, in order.
+func (c *Conn) WriteTexts(payloads [][]byte) error {
+	size := 0
+	for _, p := range payloads {
+		size += 10 + len(p)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.err == nil && !c.closed && len(c.buf) > 0 && len(c.buf)+n+len(payload) > MaxBuffered {
+	for c.err == nil && !c.closed && len(c.buf) > 0 && len(c.buf)+size > MaxBuffered {
 		c.cond.Wait()
 	}
 	if c.err != nil {
@@ -106,9 +96,27 @@ func (c *Conn) WriteText(payload []byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.buf = append(append(c.buf, hdr[:n]...), payload...)
+	for _, p := range payloads {
+		c.buf = appendTextFrame(c.buf, p)
+	}
 	c.cond.Broadcast()
 	return nil
+}
+
+// appendTextFrame appends a FIN text frame header and payload.
+func appendTextFrame(dst, payload []byte) []byte {
+	switch l := len(payload); {
+	case l < 126:
+		dst = append(dst, 0x81, byte(l))
+	case l <= 0xffff:
+		dst = append(dst, 0x81, 126, byte(l>>8), byte(l))
+	default:
+		dst = append(dst, 0x81, 127)
+		for i := range 8 {
+			dst = append(dst, byte(uint64(l)>>(56-8*i)))
+		}
+	}
+	return append(dst, payload...)
 }
 
 func (c *Conn) flushLoop() {
