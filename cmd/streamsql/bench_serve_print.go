@@ -102,14 +102,16 @@ func printUnified(out io.Writer, o *serveBenchOptions, r *unifiedRun) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%.1f\tok\t\n", q.name, q.gotN, q.wantN, q.gotSum, q.wantSum, ms64(q.median), q.considered, q.pruned, q.read, ms64(q.coldAlone))
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "last_hour: %d cold + %d hot events match the filter; the hot window scanned by both queries holds %d events (%d replayed + %d new)\n",
-		r.coldLastHour, r.hot, max(r.replayed, 0)+r.hot, max(r.replayed, 0), r.hot)
+	fmt.Fprintf(out, "last_hour: %d cold + %d hot events match the filter; the hot window holds %d events (%d replayed + %d new), of which each query's hot side reads the %d after the cold tier's committed position\n",
+		r.coldLastHour, r.hot, max(r.replayed, 0)+r.hot, max(r.replayed, 0), r.hot, r.hot)
 	fmt.Fprintln(out, "cold alone = the same query in a fresh engine over the warehouse table only (median, same runs), to set against median ms: the difference is the hot window's scan, the HTTP round trip and the server's engine")
 	last, full := r.queries[0], r.queries[1]
-	fmt.Fprintf(out, "floor: last_hour reads at most 1/40 of the cold files: %d of %d (1/%.0f): %s\n", last.read, last.considered,
-		float64(last.considered)/math.Max(float64(last.read), 1), verdict(last.read*40 <= last.considered))
+	// Part B reports (the issue sets no floor here; the cold-tier floors
+	// are `bench cold`'s).
+	fmt.Fprintf(out, "pruning: last_hour read %d of %d cold files (1/%.0f)\n", last.read, last.considered,
+		float64(last.considered)/math.Max(float64(last.read), 1))
 	speedup := float64(full.median) / float64(last.median)
-	fmt.Fprintf(out, "floor: last_hour at least 10× faster than full: %.1f×: %s\n", speedup, verdict(speedup >= 10))
+	fmt.Fprintf(out, "last_hour is %.1f× faster than full\n", speedup)
 }
 
 func rate(n int64, d time.Duration) float64 {
