@@ -122,3 +122,40 @@ func TestUnifiedStreamSubscribe(t *testing.T) {
 		t.Fatal("no event")
 	}
 }
+
+// With ManualEviction nothing expires until Evict, which reports when the
+// oldest held event will.
+func TestManualEviction(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv, err := New(Config{ManualEviction: true, HotRetention: time.Minute, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	if next := srv.Evict(); !next.IsZero() {
+		t.Fatalf("nothing held, next expiry %v", next)
+	}
+	srv.Emit(ctx, "a", map[string]any{"n": 1})
+	mu.Lock()
+	now = now.Add(30 * time.Second)
+	mu.Unlock()
+	srv.Emit(ctx, "a", map[string]any{"n": 2})
+	if next := srv.Evict(); !next.Equal(time.Unix(1_000_060, 0)) {
+		t.Fatalf("next expiry %v, want the first event's", next)
+	}
+	mu.Lock()
+	now = now.Add(45 * time.Second) // the first has expired, the second not
+	mu.Unlock()
+	next := srv.Evict()
+	res, err := srv.Query(ctx, `SELECT count(*) FROM a`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	if got := res.Batches[0].Column(0).ValueStr(0); got != "1" || !next.Equal(time.Unix(1_000_090, 0)) {
+		t.Fatalf("after eviction: %s events, next %v", got, next)
+	}
+}

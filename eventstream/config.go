@@ -97,6 +97,10 @@ type Config struct {
 	// Engine runs queries; nil creates one (and Close closes it). Topics
 	// are registered in it as tables named by the topic.
 	Engine *streamsql.Engine
+	// ManualEviction leaves expiry to the host, which calls Server.Evict
+	// (a Durable Object's alarm): no ticker runs, so an idle object can
+	// hibernate.
+	ManualEviction bool
 	// MaxLiveQueries bounds the distinct live queries (/live) running at
 	// once (0: DefaultMaxLiveQueries).
 	MaxLiveQueries int

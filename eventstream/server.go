@@ -81,8 +81,10 @@ func New(cfg Config) (*Server, error) {
 	s.evict()
 	s.routes()
 	s.mountLive()
-	s.janitor.Add(1)
-	go s.runJanitor()
+	if !cfg.ManualEviction {
+		s.janitor.Add(1)
+		go s.runJanitor()
+	}
 	return s, nil
 }
 
@@ -307,6 +309,28 @@ func (s *Server) evict() {
 	if _, err := s.log.Prune(cutoff); err != nil {
 		s.cfg.Logf("eventstream: %v", err)
 	}
+}
+
+// Evict drops expired events and write-ahead log segments now and says
+// when the oldest event still held expires (zero when none is held): with
+// Config.ManualEviction the host calls it from its own timer (a Durable
+// Object's alarm) instead of a ticker that would keep the object awake.
+func (s *Server) Evict() time.Time {
+	s.evict()
+	var oldest int64
+	for _, t := range s.topicList() {
+		t.mu.Lock()
+		if len(t.chunks) > 0 && len(t.chunks[0].events) > 0 {
+			if ns := t.chunks[0].events[0].ingestNS; oldest == 0 || ns < oldest {
+				oldest = ns
+			}
+		}
+		t.mu.Unlock()
+	}
+	if oldest == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, oldest).Add(s.cfg.HotRetention)
 }
 
 // janitorEvery is how often expired events go: a tenth of the retention,

@@ -83,6 +83,9 @@ func (hc hostConfig) serverConfig(dir wal.Dir, logf func(string, ...any)) (event
 		SubscriberQueue: hc.SubscriberQueue,
 		EventTimeFields: hc.EventTimeFields,
 		Logf:            logf,
+		// Expiry runs on the object's alarm (Host.Evict), not a ticker,
+		// so an idle object can hibernate.
+		ManualEviction: true,
 	}
 	if hc.HotRetention != "" {
 		d, err := time.ParseDuration(hc.HotRetention)

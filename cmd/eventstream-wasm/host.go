@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/streamsql/streamsql/eventstream"
 	"github.com/streamsql/streamsql/eventstream/live"
@@ -224,6 +225,17 @@ func (h *Host) Stats() Stats {
 		Goroutines: runtime.NumGoroutine(), Sockets: n, LiveJobs: len(h.live.Metrics().Jobs),
 		Topics: len(h.srv.Topics()), ReplayedWAL: h.srv.Replayed.Records,
 	}
+}
+
+// Evict drops the events past the hot retention (the object's alarm calls
+// it) and returns the milliseconds until the oldest one held expires, 0
+// when none is held.
+func (h *Host) Evict() float64 {
+	next := h.srv.Evict()
+	if next.IsZero() {
+		return 0
+	}
+	return float64(max(time.Until(next).Milliseconds(), 1))
 }
 
 // Flush sends the waiting cold-tier batches (the object's alarm calls

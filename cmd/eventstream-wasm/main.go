@@ -73,6 +73,9 @@ func main() {
 		pending, err := h.Flush(context.Background())
 		return float64(pending), err
 	}))
+	export("evict", withHost(func(h *Host, _ []js.Value) (any, error) {
+		return h.Evict(), nil
+	}))
 	export("broadcast", withHost(func(h *Host, a []js.Value) (any, error) {
 		return h.Broadcast(context.Background(), a[0].String(), a[1].String())
 	}))

@@ -206,8 +206,10 @@ export class EventStreamDO extends DurableObject {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.batchMs);
   }
 
-  // alarm is the object's one timer: it sends the waiting cold-tier
-  // batches and comes back while events still wait.
+  // alarm is the object's one timer (no Go ticker runs, so an idle
+  // object can hibernate): it sends the waiting cold-tier batches, drops
+  // events past the hot retention, and comes back when either is due
+  // again.
   async alarm() {
     await this.ready;
     let pending = 0;
@@ -217,7 +219,16 @@ export class EventStreamDO extends DurableObject {
       console.log(`cold-tier flush failed: ${err.message}`);
       pending = 1;
     }
-    if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + this.batchMs);
+    let expiresIn = 0;
+    try {
+      expiresIn = await this.api.evict();
+    } catch (err) {
+      console.log(`hot-tier eviction failed: ${err.message}`);
+    }
+    const due = [];
+    if (pending > 0) due.push(this.batchMs);
+    if (expiresIn > 0) due.push(expiresIn);
+    if (due.length > 0) await this.ctx.storage.setAlarm(Date.now() + Math.min(...due));
   }
 }
 
