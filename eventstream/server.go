@@ -247,6 +247,17 @@ func (s *Server) Emit(ctx context.Context, topic string, event any) (string, err
 	return ids[0], nil
 }
 
+// Ingest publishes body — one JSON object, an array of objects or JSONL —
+// to topic, all of it or none, and returns the ingest ids once the events
+// are durable: what POST /events and a WebSocket publish frame do.
+func (s *Server) Ingest(ctx context.Context, topic string, body []byte) ([]string, error) {
+	ids, err := s.ingest(ctx, topic, body)
+	if err != nil {
+		return nil, fmt.Errorf("ingesting to %s: %w", topic, err)
+	}
+	return ids, nil
+}
+
 // ingest splits body into events and commits them all or none.
 func (s *Server) ingest(ctx context.Context, topicName string, body []byte) ([]string, error) {
 	if err := ctx.Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/parse"
@@ -87,4 +88,10 @@ func (h *Host) Query(ctx context.Context, sql string, params json.RawMessage) ([
 	}
 	b.WriteString("]}")
 	return b.Bytes(), nil
+}
+
+// isOneObject says whether text is exactly one JSON object.
+func isOneObject(text string) bool {
+	t := strings.TrimSpace(text)
+	return strings.HasPrefix(t, "{") && json.Valid([]byte(t))
 }

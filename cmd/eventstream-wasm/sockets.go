@@ -329,11 +329,9 @@ func (h *Host) publish(ctx context.Context, s *socket, text string) {
 		h.closeSocketStopping(s, closeTooBig, "event too large")
 		return
 	}
-	if !isOneObject(text) {
-		h.closeSocketStopping(s, closeInvalidData, "a frame must hold one JSON object")
-		return
-	}
-	if _, err := h.srv.Emit(ctx, s.att.Topic, text); err != nil {
+	// A frame holds an object, an array of objects or JSONL, as with
+	// `streamsql serve`: all of it is stored, or none.
+	if _, err := h.srv.Ingest(ctx, s.att.Topic, []byte(text)); err != nil {
 		var re *eventstream.RequestError
 		switch {
 		case errors.As(err, &re):
@@ -359,10 +357,6 @@ func (h *Host) closeSocketStopping(s *socket, code int, reason string) {
 
 // isOneObject reports whether text is exactly one JSON object: Emit takes
 // one event, and a frame holding several would be half-accepted.
-func isOneObject(text string) bool {
-	t := strings.TrimSpace(text)
-	return strings.HasPrefix(t, "{") && json.Valid([]byte(t))
-}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
