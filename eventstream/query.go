@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/eventstream/live"
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/parse"
 	"github.com/streamsql/streamsql/planner/types"
@@ -28,8 +29,8 @@ const maxQueryBody = 1 << 20
 
 // queryRequest is the body of POST /query.
 type queryRequest struct {
-	SQL    string            `json:"sql"`
-	Params []json.RawMessage `json:"params"`
+	SQL    string          `json:"sql"`
+	Params json.RawMessage `json:"params"`
 }
 
 // handleQuery serves POST /query {"sql": "…", "params": […]}: the result
@@ -62,7 +63,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err.Error())
 		return
 	}
-	params, err := decodeParams(req.Params)
+	params, err := live.ParseParams(req.Params)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -104,35 +105,6 @@ func checkReadOnly(sql string) (int, error) {
 		return http.StatusForbidden, errors.New("only SELECT, WITH and EXPLAIN statements are allowed through the query API")
 	}
 	return 0, nil
-}
-
-// decodeParams turns JSON parameters into the engine's Go values: null,
-// booleans, integers as int64, other numbers as float64, strings.
-func decodeParams(raw []json.RawMessage) ([]any, error) {
-	out := make([]any, len(raw))
-	for i, p := range raw {
-		dec := json.NewDecoder(bytes.NewReader(p))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("decoding parameter $%d: %w", i+1, err)
-		}
-		switch x := v.(type) {
-		case nil, bool, string:
-			out[i] = x
-		case json.Number:
-			if n, err := x.Int64(); err == nil {
-				out[i] = n
-			} else if f, err := x.Float64(); err == nil {
-				out[i] = f
-			} else {
-				return nil, fmt.Errorf("decoding parameter $%d: %w", i+1, err)
-			}
-		default:
-			return nil, fmt.Errorf("decoding parameter $%d: want null, a boolean, a number or a string", i+1)
-		}
-	}
-	return out, nil
 }
 
 // writeRows answers {"columns": [...], "rows": [[...], ...]}.

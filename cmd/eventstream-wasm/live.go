@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +31,7 @@ func (h *Host) liveRequest(s *socket, text string) (*Attachment, error) {
 		h.failSocket(s, errors.New(`reading request: want {"sql":"…","params":[…]}`), closePolicy)
 		return nil, nil
 	}
-	params, err := decodeParams(req.Params)
+	params, err := live.ParseParams(req.Params)
 	if err != nil {
 		h.failSocket(s, err, closePolicy)
 		return nil, nil
@@ -132,34 +131,3 @@ func (f *readFilter) Lookup(name []string) (catalog.Table, *catalog.View, error)
 	return nil, nil, fmt.Errorf("looking up %s: %w", full, catalog.ErrNotFound)
 }
 
-// decodeParams reads a JSON array of parameter values as the engine's Go
-// values: null, booleans, integers as int64, other numbers as float64,
-// strings.
-func decodeParams(raw json.RawMessage) ([]any, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(t))
-	dec.UseNumber()
-	var vals []any
-	if err := dec.Decode(&vals); err != nil {
-		return nil, fmt.Errorf("reading params: want a JSON array: %w", err)
-	}
-	for i, v := range vals {
-		switch x := v.(type) {
-		case nil, bool, string:
-		case json.Number:
-			if n, err := x.Int64(); err == nil {
-				vals[i] = n
-			} else if f, err := x.Float64(); err == nil {
-				vals[i] = f
-			} else {
-				return nil, fmt.Errorf("reading params: $%d: %w", i+1, err)
-			}
-		default:
-			return nil, fmt.Errorf("reading params: $%d: want null, a boolean, a number or a string", i+1)
-		}
-	}
-	return vals, nil
-}

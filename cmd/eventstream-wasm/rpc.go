@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/streamsql/streamsql/eventstream/live"
 	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/parse"
 	"github.com/streamsql/streamsql/planner/types"
@@ -51,7 +52,7 @@ func (h *Host) Query(ctx context.Context, sql string, params json.RawMessage) ([
 	if _, ok := st.(*parse.Query); !ok {
 		return nil, fmt.Errorf("querying: %w", ErrNotReadOnly)
 	}
-	vals, err := decodeParams(params)
+	vals, err := live.ParseParams(params)
 	if err != nil {
 		return nil, fmt.Errorf("querying: %w", err)
 	}

@@ -134,7 +134,7 @@ func (h *Host) acceptLive(req *http.Request) Accepted {
 		}
 	}
 	if att.SQL != "" {
-		params, err := decodeParams(att.Params)
+		params, err := live.ParseParams(att.Params)
 		if err != nil {
 			return refuse(http.StatusBadRequest, err)
 		}
@@ -227,7 +227,7 @@ func (h *Host) OpenSocket(id string, att Attachment) error {
 	case att.Kind == kindEvents && att.Read:
 		return h.streamEvents(s)
 	case att.Kind == kindLive && att.SQL != "":
-		params, err := decodeParams(att.Params)
+		params, err := live.ParseParams(att.Params)
 		if err != nil {
 			h.failSocket(s, err, closePolicy)
 			return nil

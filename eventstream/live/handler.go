@@ -82,7 +82,7 @@ func (h *handler) fromURL(r *http.Request, sql string) (*query, error) {
 	if int64(len(sql)) > h.opts.MaxMessageBytes {
 		return nil, fmt.Errorf("reading request: the SQL is longer than %d bytes", h.opts.MaxMessageBytes)
 	}
-	params, err := parseParams([]byte(r.URL.Query().Get("params")))
+	params, err := ParseParams([]byte(r.URL.Query().Get("params")))
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func parseRequest(frame []byte) (string, []any, error) {
 	if strings.TrimSpace(req.SQL) == "" {
 		return "", nil, errors.New("reading request: sql is missing")
 	}
-	params, err := parseParams(req.Params)
+	params, err := ParseParams(req.Params)
 	if err != nil {
 		return "", nil, err
 	}
@@ -108,7 +108,7 @@ func parseRequest(frame []byte) (string, []any, error) {
 
 // parseParams decodes a JSON array of parameter values: null, booleans,
 // numbers (integers as int64, others as float64) and strings.
-func parseParams(raw []byte) ([]any, error) {
+func ParseParams(raw []byte) ([]any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil
 	}

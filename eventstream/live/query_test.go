@@ -103,17 +103,17 @@ func TestScannedTables(t *testing.T) {
 
 // TestParseParams: JSON parameter arrays.
 func TestParseParams(t *testing.T) {
-	got, err := parseParams([]byte(`[1, 2.5, "a", true, null, 9007199254740993]`))
+	got, err := ParseParams([]byte(`[1, 2.5, "a", true, null, 9007199254740993]`))
 	want := []any{int64(1), 2.5, "a", true, nil, int64(9007199254740993)}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("params = %#v, %v; want %#v", got, err, want)
 	}
 	for _, bad := range []string{`{"a":1}`, `[[1]]`, `[{"a":1}]`, `[1`} {
-		if _, err := parseParams([]byte(bad)); err == nil {
+		if _, err := ParseParams([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
-	if p, err := parseParams(nil); p != nil || err != nil {
+	if p, err := ParseParams(nil); p != nil || err != nil {
 		t.Errorf("no params = %v, %v", p, err)
 	}
 	if _, _, err := parseRequest([]byte(`{"params":[1]}`)); err == nil {
