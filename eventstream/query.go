@@ -109,35 +109,39 @@ func checkReadOnly(sql string) (int, error) {
 
 // writeRows answers {"columns": [...], "rows": [[...], ...]}.
 func writeRows(w http.ResponseWriter, res *streamsql.Result) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(AppendRowsJSON(nil, res), '\n'))
+}
+
+// AppendRowsJSON appends res as the query API answers it:
+// {"columns": [...], "rows": [[...], ...]}.
+func AppendRowsJSON(dst []byte, res *streamsql.Result) []byte {
 	ts := make([]types.Type, res.Schema.NumFields())
 	for i, f := range res.Schema.Fields() {
 		ts[i], _ = types.FromField(f) // the engine emits only types it models
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"columns":`)
+	dst = append(dst, `{"columns":`...)
 	names, _ := json.Marshal(res.Names) // cannot fail for strings
-	b.Write(names)
-	b.WriteString(`,"rows":[`)
+	dst = append(dst, names...)
+	dst = append(dst, `,"rows":[`...)
 	first := true
 	for _, batch := range res.Batches {
 		for r := 0; r < int(batch.NumRows()); r++ {
 			if !first {
-				b.WriteByte(',')
+				dst = append(dst, ',')
 			}
 			first = false
-			b.WriteByte('[')
+			dst = append(dst, '[')
 			for c := 0; c < int(batch.NumCols()); c++ {
 				if c > 0 {
-					b.WriteByte(',')
+					dst = append(dst, ',')
 				}
-				b.Write(render.AppendJSONValue(nil, expr.ScalarValue(batch.Column(c), r), ts[c]))
+				dst = render.AppendJSONValue(dst, expr.ScalarValue(batch.Column(c), r), ts[c])
 			}
-			b.WriteByte(']')
+			dst = append(dst, ']')
 		}
 	}
-	b.WriteString("]}\n")
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b.Bytes())
+	return append(dst, "]}"...)
 }
 
 // writeArrow answers with the result as an Arrow IPC stream, columns

@@ -130,4 +130,3 @@ func (f *readFilter) Lookup(name []string) (catalog.Table, *catalog.View, error)
 	f.denied[full] = true
 	return nil, nil, fmt.Errorf("looking up %s: %w", full, catalog.ErrNotFound)
 }
-

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/streamsql/streamsql/eventstream"
 	"github.com/streamsql/streamsql/eventstream/live"
-	"github.com/streamsql/streamsql/operators/expr"
 	"github.com/streamsql/streamsql/planner/parse"
-	"github.com/streamsql/streamsql/planner/types"
-	"github.com/streamsql/streamsql/render"
 )
 
 // The Durable Object's RPC methods (stub.broadcast, stub.query) serve other
@@ -61,34 +58,7 @@ func (h *Host) Query(ctx context.Context, sql string, params json.RawMessage) ([
 		return nil, fmt.Errorf("querying: %w", err)
 	}
 	defer res.Release()
-	ts := make([]types.Type, res.Schema.NumFields())
-	for i, f := range res.Schema.Fields() {
-		ts[i], _ = types.FromField(f) // the engine emits only types it models
-	}
-	var b bytes.Buffer
-	names, _ := json.Marshal(res.Names) // strings: cannot fail
-	b.WriteString(`{"columns":`)
-	b.Write(names)
-	b.WriteString(`,"rows":[`)
-	first := true
-	for _, batch := range res.Batches {
-		for r := 0; r < int(batch.NumRows()); r++ {
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			b.WriteByte('[')
-			for c := 0; c < int(batch.NumCols()); c++ {
-				if c > 0 {
-					b.WriteByte(',')
-				}
-				b.Write(render.AppendJSONValue(nil, expr.ScalarValue(batch.Column(c), r), ts[c]))
-			}
-			b.WriteByte(']')
-		}
-	}
-	b.WriteString("]}")
-	return b.Bytes(), nil
+	return eventstream.AppendRowsJSON(nil, res), nil
 }
 
 // isOneObject says whether text is exactly one JSON object.
