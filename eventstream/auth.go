@@ -57,6 +57,21 @@ func (s *Server) Authorize(r *http.Request, topic string, scope Scope) error {
 	return fmt.Errorf("%w: no %s scope on topic %q", ErrForbidden, scopeName(scope), topic)
 }
 
+// TokenRules returns the rules of the request's bearer token (the
+// Authorization header, or access_token for browsers' WebSockets),
+// compared in constant time; on is false when no tokens are configured
+// (everything is allowed). For hosts that authorise on their own (a
+// Durable Object's sockets).
+func (s *Server) TokenRules(r *http.Request) (rules []TokenRule, on bool) {
+	if len(s.cfg.Tokens) == 0 {
+		return nil, false
+	}
+	return s.rulesFor(bearer(r)), true
+}
+
+// Granted is the union of the scopes rules give on topic.
+func Granted(rules []TokenRule, topic string) Scope { return granted(rules, topic) }
+
 // granted is the union of the scopes rules give on topic.
 func granted(rules []TokenRule, topic string) Scope {
 	var have Scope

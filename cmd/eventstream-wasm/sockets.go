@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -95,11 +93,11 @@ func (h *Host) acceptEvents(req *http.Request) Accepted {
 		return refuse(http.StatusBadRequest, errors.New("missing topic: use /events?topic=NAME"))
 	}
 	att := &Attachment{Kind: kindEvents, Topic: topic, From: req.URL.Query().Get("from"), Read: true, Write: true}
-	if rules, on := h.rules(req); on {
+	if rules, on := h.srv.TokenRules(req); on {
 		if len(rules) == 0 {
 			return refuse(http.StatusUnauthorized, eventstream.ErrUnauthorized)
 		}
-		g := granted(rules, topic)
+		g := eventstream.Granted(rules, topic)
 		att.Read, att.Write = g&eventstream.ScopeRead != 0, g&eventstream.ScopeWrite != 0
 		if !att.Read && !att.Write {
 			return refuse(http.StatusForbidden, fmt.Errorf("%w: no read or write scope on topic %q", eventstream.ErrForbidden, topic))
@@ -120,7 +118,7 @@ func (h *Host) acceptLive(req *http.Request) Accepted {
 	if p := req.URL.Query().Get("params"); p != "" {
 		att.Params = json.RawMessage(p)
 	}
-	if rules, on := h.rules(req); on {
+	if rules, on := h.srv.TokenRules(req); on {
 		if len(rules) == 0 {
 			return refuse(http.StatusUnauthorized, eventstream.ErrUnauthorized)
 		}
@@ -143,37 +141,6 @@ func (h *Host) acceptLive(req *http.Request) Accepted {
 		}
 	}
 	return Accepted{Status: http.StatusSwitchingProtocols, Attachment: att}
-}
-
-// rules returns the token rules of the request's bearer token; on is
-// false when no tokens are configured (everything is allowed).
-func (h *Host) rules(req *http.Request) (rules []eventstream.TokenRule, on bool) {
-	all := h.srv.Config().Tokens
-	if len(all) == 0 {
-		return nil, false
-	}
-	token := req.URL.Query().Get("access_token") // browsers cannot set headers on WebSockets
-	if auth := req.Header.Get("Authorization"); auth != "" {
-		token, _ = strings.CutPrefix(auth, "Bearer ")
-		token = strings.TrimSpace(token)
-	}
-	for _, r := range all {
-		if subtle.ConstantTimeCompare([]byte(r.Token), []byte(token)) == 1 {
-			rules = append(rules, r)
-		}
-	}
-	return rules, true
-}
-
-// granted is the union of the scopes rules give on topic.
-func granted(rules []eventstream.TokenRule, topic string) eventstream.Scope {
-	var have eventstream.Scope
-	for _, r := range rules {
-		if ok, _ := path.Match(r.Topics, topic); ok {
-			have |= r.Scopes
-		}
-	}
-	return have
 }
 
 // socket is one open WebSocket's subscription.
