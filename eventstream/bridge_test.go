@@ -159,3 +159,43 @@ func TestManualEviction(t *testing.T) {
 		t.Fatalf("after eviction: %s events, next %v", got, next)
 	}
 }
+
+// RetainAfter holds expiry back to the cold tier's committed position.
+func TestRetainAfterHoldsUncommittedEvents(t *testing.T) {
+	now := time.Unix(2_000_000, 0)
+	var mu sync.Mutex
+	committed, haveCommit := uint64(0), false
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv, err := New(Config{ManualEviction: true, HotRetention: time.Minute, Now: clock,
+		RetainAfter: func(string) (uint64, bool) { mu.Lock(); defer mu.Unlock(); return committed, haveCommit }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		srv.Emit(ctx, "a", map[string]any{"n": i})
+	}
+	count := func() string {
+		res, err := srv.Query(ctx, `SELECT count(*) FROM a`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Release()
+		return res.Batches[0].Column(0).ValueStr(0)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour) // all three expired by time
+	mu.Unlock()
+	srv.Evict()
+	if got := count(); got != "3" {
+		t.Fatalf("nothing committed: %s events left, want 3", got)
+	}
+	mu.Lock()
+	committed, haveCommit = 2, true
+	mu.Unlock()
+	srv.Evict()
+	if got := count(); got != "1" {
+		t.Fatalf("two committed: %s events left, want 1", got)
+	}
+}

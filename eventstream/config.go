@@ -97,6 +97,12 @@ type Config struct {
 	// Engine runs queries; nil creates one (and Close closes it). Topics
 	// are registered in it as tables named by the topic.
 	Engine *streamsql.Engine
+	// RetainAfter, when set, holds back expiry for a topic's events after
+	// the sequence it returns (the cold tier's committed position): they
+	// stay in the hot tier and the WAL past HotRetention until the cold
+	// tier has them (HotMaxBytes still bounds memory). ok=false means
+	// nothing is committed yet, so nothing may expire.
+	RetainAfter func(topic string) (seq uint64, ok bool)
 	// ManualEviction leaves expiry to the host, which calls Server.Evict
 	// (a Durable Object's alarm): no ticker runs, so an idle object can
 	// hibernate.

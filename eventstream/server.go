@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -300,8 +301,20 @@ func (s *Server) Query(ctx context.Context, sql string, params ...any) (*streams
 func (s *Server) evict() {
 	cutoff := s.cfg.Now().Add(-s.cfg.HotRetention).UnixNano()
 	topics := s.topicList()
+	walCutoff := cutoff
 	for _, t := range topics {
-		t.evict(cutoff, s.cfg.HotMaxBytes)
+		keep := uint64(math.MaxUint64)
+		if s.cfg.RetainAfter != nil {
+			if seq, ok := s.cfg.RetainAfter(t.name); ok {
+				keep = seq
+			} else {
+				keep = 0 // nothing committed yet: keep everything
+			}
+		}
+		t.evict(cutoff, s.cfg.HotMaxBytes, keep)
+		if ns := t.oldestNS(); ns != 0 && ns < walCutoff {
+			walCutoff = ns // held past the retention: the WAL keeps it too
+		}
 	}
 	if s.log == nil {
 		return
@@ -317,7 +330,7 @@ func (s *Server) evict() {
 			return
 		}
 	}
-	if _, err := s.log.Prune(cutoff); err != nil {
+	if _, err := s.log.Prune(walCutoff); err != nil {
 		s.cfg.Logf("eventstream: %v", err)
 	}
 }

@@ -126,13 +126,17 @@ func (t *topic) restore(seq uint64, ns int64) {
 // evict drops the events ingested before cutoffNS, then the oldest
 // chunks while the topic is over maxBytes (always keeping the newest
 // chunk), and returns how many events went.
-func (t *topic) evict(cutoffNS, maxBytes int64) int {
+func (t *topic) evict(cutoffNS, maxBytes int64, keepAfter uint64) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	dropped := 0
 	for len(t.chunks) > 0 {
 		c := t.chunks[0]
-		if c.maxNS < cutoffNS || (t.bytes > maxBytes && len(t.chunks) > 1) {
+		// Expired events after keepAfter stay (the cold tier has not got
+		// them yet); the size cap still bounds memory.
+		lastSeq := c.first + uint64(len(c.events)) - 1
+		expired := c.maxNS < cutoffNS && lastSeq <= keepAfter
+		if expired || (t.bytes > maxBytes && len(t.chunks) > 1) {
 			t.chunks[0] = nil
 			t.chunks = t.chunks[1:]
 			t.bytes -= c.bytes
@@ -143,7 +147,7 @@ func (t *topic) evict(cutoffNS, maxBytes int64) int {
 		// Partly expired: cut the expired prefix. The chunk's batch no
 		// longer matches it, so it goes; readers holding the old events
 		// keep their own slices.
-		k := sort.Search(len(c.events), func(i int) bool { return c.events[i].ingestNS >= cutoffNS })
+		k := sort.Search(len(c.events), func(i int) bool { return c.events[i].ingestNS >= cutoffNS || c.events[i].seq > keepAfter })
 		if k > 0 {
 			for _, ev := range c.events[:k] {
 				c.bytes -= eventSize(ev)
@@ -164,6 +168,16 @@ func eventSize(ev *event) int64 { return int64(len(ev.raw)+len(ev.frame)) + even
 
 // firstSeq is the seq of the oldest event held (head+1 when none is).
 // Called locked.
+// oldestNS is the ingest time of the oldest event held, 0 when none.
+func (t *topic) oldestNS() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.chunks) == 0 || len(t.chunks[0].events) == 0 {
+		return 0
+	}
+	return t.chunks[0].events[0].ingestNS
+}
+
 func (t *topic) firstSeq() uint64 {
 	if len(t.chunks) == 0 {
 		return t.head + 1

@@ -51,6 +51,9 @@ func openCold(cfg *eventstream.Config, o tierOptions) (*coldTier, error) {
 		return nil, fmt.Errorf("opening the cold tier: %w", err)
 	}
 	c.wh, c.ice = wh, icebergCold{w: wh, fileBytes: o.batchBytes}
+	// Events wait in the hot tier until the warehouse has them, however
+	// long the dual path lags (--hot-max-bytes still bounds memory).
+	cfg.RetainAfter = c.ice.retainAfter
 	cfg.TableFor = func(topic string, hot catalog.Table) (catalog.Table, error) {
 		u, err := cold.NewUnified(topic, hot, c.ice)
 		if err != nil {

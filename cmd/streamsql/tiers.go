@@ -31,21 +31,42 @@ func (c icebergCold) Sink(_ context.Context, topic, jobID string) (catalog.SinkT
 // snapshot, and the hot sequence its newest dual-path commit covers.
 func (c icebergCold) Snapshot(ctx context.Context, topic string) (catalog.Table, uint64, bool, error) {
 	name := coldNamespace + "." + topic
-	snap, pos, ok, err := c.w.CommittedPosition(ctx, name, "eventstream/"+topic)
+	snap, seq, ok, err := c.committed(ctx, topic)
 	if err != nil || !ok {
 		return nil, 0, false, err
-	}
-	var p struct {
-		Seq uint64 `json:"seq"`
-	}
-	if err := json.Unmarshal(pos, &p); err != nil {
-		return nil, 0, false, fmt.Errorf("reading the hot position committed to %s: %w", name, err)
 	}
 	t, err := c.w.TableAt(ctx, name, snap)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	return t, p.Seq, true, nil
+	return t, seq, true, nil
+}
+
+// committed reads the snapshot and hot sequence of the topic's newest
+// dual-path commit.
+func (c icebergCold) committed(ctx context.Context, topic string) (snap int64, seq uint64, ok bool, err error) {
+	name := coldNamespace + "." + topic
+	snap, pos, ok, err := c.w.CommittedPosition(ctx, name, "eventstream/"+topic)
+	if err != nil || !ok {
+		return 0, 0, false, err
+	}
+	var p struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(pos, &p); err != nil {
+		return 0, 0, false, fmt.Errorf("reading the hot position committed to %s: %w", name, err)
+	}
+	return snap, p.Seq, true, nil
+}
+
+// retainAfter is eventstream.Config.RetainAfter: the hot tier keeps what
+// the warehouse has not committed. A failed read keeps everything.
+func (c icebergCold) retainAfter(topic string) (uint64, bool) {
+	_, seq, ok, err := c.committed(context.Background(), topic)
+	if err != nil {
+		return 0, false
+	}
+	return seq, ok
 }
 
 // icebergTopicSink creates the topic's table from the hot schema on first
