@@ -80,7 +80,7 @@ func (k *topKeeper) coldCannotWin(ctx context.Context, t catalog.Table, coldCol 
 	}
 	worst := k.h.vals[0]
 	if lo == nil && hi == nil {
-		return !nulls || !k.hint.NullsFirst // no values at all
+		return true // no values, and no NULL that sorts first
 	}
 	if k.hint.Desc {
 		h, ok := anyFloat(hi)
