@@ -9,7 +9,7 @@ var benchRunners = map[string]func(args []string, out io.Writer) error{}
 
 func benchCmd(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usagef("bench wants a suite: stream, nexmark, cold or batch")
+		return usagef("bench wants a suite: stream, nexmark, cold, serve or batch")
 	}
 	r, ok := benchRunners[args[0]]
 	if !ok {
