@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -159,24 +158,7 @@ func TestServeFlagsAndGracefulStop(t *testing.T) {
 	args := []string{"--addr", "127.0.0.1:0", "--state-dir", filepath.Join(dir, "state"), "--tokens-file", tokens,
 		"--topic-schema", "orders=id BIGINT, amount DOUBLE", "--hot-retention", "1m", "--warehouse", dir,
 		"--batch-max-bytes", "1000", "--batch-max-seconds", "5", "--allow-origin", "app.example.com"}
-	run := func(check func(base string)) string {
-		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr bytes.Buffer
-		done := make(chan error, 1)
-		addrc := make(chan string, 1)
-		go func() { done <- serve(ctx, args, &stdout, &stderr, func(a string) { addrc <- a }) }()
-		select {
-		case a := <-addrc:
-			check("http://" + a)
-		case err := <-done:
-			t.Fatalf("serve: %v", err)
-		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-		return stderr.String()
-	}
+	run := func(check func(base string)) string { return runServe(t, args, check) }
 	logs := run(func(base string) {
 		if status, _, _ := postJSON(base+"/events?topic=orders", "", `{"id":1,"amount":2.5}`); status != 401 {
 			t.Errorf("no token: %d", status)
