@@ -4,7 +4,6 @@ package difftest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -12,40 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors/iceberg"
 	"github.com/streamsql/streamsql/eventstream"
 	"github.com/streamsql/streamsql/eventstream/cold"
 )
-
-// warehouseCold is the cold side `streamsql serve` plugs in: topic T is
-// the warehouse's table events.T, its boundary the hot position the
-// newest dual-path commit recorded.
-type warehouseCold struct{ w *iceberg.Warehouse }
-
-func (c warehouseCold) Snapshot(ctx context.Context, topic string) (catalog.Table, uint64, bool, error) {
-	snap, pos, ok, err := c.w.CommittedPosition(ctx, "events."+topic, "eventstream/"+topic)
-	if err != nil || !ok {
-		return nil, 0, false, err
-	}
-	var p struct{ Seq uint64 }
-	if err := json.Unmarshal(pos, &p); err != nil {
-		return nil, 0, false, err
-	}
-	t, err := c.w.TableAt(ctx, "events."+topic, snap)
-	return t, p.Seq, err == nil, err
-}
-
-type warehouseSink struct {
-	w         *iceberg.Warehouse
-	name, job string
-}
-
-func (s warehouseSink) OpenSink(ctx context.Context, schema *arrow.Schema) (catalog.Sink, error) {
-	return s.w.Sink(ctx, s.name, schema, iceberg.TableOptions{JobID: s.job})
-}
 
 // A topic's unified table (hot window + Iceberg cold tier, split at the
 // committed position) answers like DuckDB over every event in one table —
@@ -59,7 +29,7 @@ func TestUnifiedTopicMatchesDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wh.Close()
-	coldSide := warehouseCold{wh}
+	coldSide := iceberg.Tier{W: wh}
 	ts, err := eventstream.ParseTopicSchema("orders=customer VARCHAR, amount DOUBLE, qty BIGINT")
 	if err != nil {
 		t.Fatal(err)
@@ -85,10 +55,8 @@ func TestUnifiedTopicMatchesDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	dual, err := cold.StartDual(ctx, cold.DualOptions{Engine: srv.Engine(), Topics: srv.Topics,
-		Table: func(topic string) (catalog.Table, error) { return srv.Table(topic) },
-		Sink: func(_ context.Context, topic, job string) (catalog.SinkTable, error) {
-			return warehouseSink{wh, "events." + topic, job}, nil
-		},
+		Table:    func(topic string) (catalog.Table, error) { return srv.Table(topic) },
+		Sink:     coldSide.Sink,
 		StateDir: filepath.Join(dir, "dual"), Interval: 40 * time.Millisecond, Poll: 10 * time.Millisecond,
 	})
 	if err != nil {

@@ -54,7 +54,7 @@ func unifiedFileStats(ctx context.Context, client *http.Client, base, wh string,
 		return nil
 	}
 	r.statsFrom = "EXPLAIN ANALYZE through POST /query shows no file counts for the unified table, so they come from the same query over the warehouse's " +
-		coldNamespace + "." + serveBenchTopic + " alone (the unified scan's cold side)"
+		iceberg.TierNamespace + "." + serveBenchTopic + " alone (the unified scan's cold side)"
 	return nil
 }
 
@@ -67,7 +67,7 @@ func coldSideAlone(ctx context.Context, wh string, qs []*unifiedQuery, runs int)
 		return err
 	}
 	defer w.Close()
-	t, err := w.Table(ctx, coldNamespace+"."+serveBenchTopic, iceberg.TableOptions{})
+	t, err := w.Table(ctx, iceberg.TierNamespace+"."+serveBenchTopic, iceberg.TableOptions{})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/streamsql/streamsql/connectors/iceberg"
 )
 
 // floorP99 is part A's floor: ingest-to-subscriber p99 with
@@ -88,7 +90,7 @@ func msOrDash(n int64, d time.Duration) string {
 }
 
 func printUnified(out io.Writer, o *serveBenchOptions, r *unifiedRun) {
-	fmt.Fprintf(out, "\npart B: unified table %q = hot window + warehouse table %s.%s, queried through POST /query\n", serveBenchTopic, coldNamespace, serveBenchTopic)
+	fmt.Fprintf(out, "\npart B: unified table %q = hot window + warehouse table %s.%s, queried through POST /query\n", serveBenchTopic, iceberg.TierNamespace, serveBenchTopic)
 	fmt.Fprintf(out, "cold: %d events, event time spread over the past %s (the %s after the 1-hour boundary left empty so the last-hour count stays exact), ingested in %.2f s (%.0f events/s, %d per POST, %d in flight), committed to the warehouse %.1f s after the last ack (--batch-max-seconds 1)\n",
 		r.cold, unifiedSpan, unifiedGap, r.coldIngest.Seconds(), rate(r.cold, r.coldIngest), unifiedPerPost, unifiedPosters, r.commitWait.Seconds())
 	fmt.Fprintf(out, "restart with --batch-max-seconds %d (no commit while measuring): up in %.2f s, %d events replayed from the WAL into the hot window (--hot-retention 1h)\n",

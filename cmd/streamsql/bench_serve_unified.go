@@ -309,7 +309,7 @@ func awaitCommitted(ctx context.Context, dir string, seq uint64, wait time.Durat
 // committedSeq is the hot sequence the topic's newest dual-path commit
 // covers (0 before the first), and that commit's snapshot.
 func committedSeq(ctx context.Context, w *iceberg.Warehouse) (uint64, int64, error) {
-	name := coldNamespace + "." + serveBenchTopic
+	name := iceberg.TierNamespace + "." + serveBenchTopic
 	snap, pos, ok, err := w.CommittedPosition(ctx, name, "eventstream/"+serveBenchTopic)
 	if err != nil || !ok {
 		return 0, 0, err

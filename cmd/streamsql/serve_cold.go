@@ -31,7 +31,7 @@ type tierOptions struct {
 type coldTier struct {
 	o    tierOptions
 	wh   *iceberg.Warehouse
-	ice  icebergCold
+	ice  iceberg.Tier
 	dual *cold.DualPath
 }
 
@@ -50,10 +50,10 @@ func openCold(cfg *eventstream.Config, o tierOptions) (*coldTier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the cold tier: %w", err)
 	}
-	c.wh, c.ice = wh, icebergCold{w: wh, fileBytes: o.batchBytes}
+	c.wh, c.ice = wh, iceberg.Tier{W: wh, FileBytes: o.batchBytes}
 	// Events wait in the hot tier until the warehouse has them, however
 	// long the dual path lags (--hot-max-bytes still bounds memory).
-	cfg.RetainAfter = c.ice.retainAfter
+	cfg.RetainAfter = c.ice.RetainAfter
 	cfg.TableFor = func(topic string, hot catalog.Table) (catalog.Table, error) {
 		u, err := cold.NewUnified(topic, hot, c.ice)
 		if err != nil {
