@@ -180,6 +180,7 @@ func (t *Table) newClient(region, endpoint string) error {
 		}
 	}
 	t.client = sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		o.HTTPClient = ownedBody{next: o.HTTPClient}
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
