@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors/conformance"
 )
@@ -16,7 +18,7 @@ import (
 // is exactly once through its message ids.
 func TestConformance(t *testing.T) {
 	ts := startServer(t)
-	_, js := ts.client()
+	nc, js := ts.client()
 	createStream(t, js, "CONF", "conf.>")
 	createStream(t, js, "CONFOUT", "confout.>")
 	uri := func(path, query string) string {
@@ -32,16 +34,17 @@ func TestConformance(t *testing.T) {
 			return tbl.(catalog.Streamable)
 		},
 		Produce: func(t *testing.T, msgs []conformance.Message) {
-			ctx := context.Background()
 			for _, m := range msgs {
-				if _, err := js.Publish(ctx, "conf."+string(m.Key), m.Value); err != nil {
-					t.Fatal(err)
-				}
+				publishRetrying(t, js, "conf."+string(m.Key), m.Value)
 			}
 		},
-		Replayable:    true,
-		DeadLetters:   true,
-		RestartServer: func(t *testing.T) { ts.stop(); ts.start() },
+		Replayable:  true,
+		DeadLetters: true,
+		RestartServer: func(t *testing.T) {
+			ts.stop()
+			ts.start()
+			waitStreamReady(t, nc, js, "CONF")
+		},
 	})
 	conformance.RunSink(t, conformance.Sink{
 		Name: "jetstream",
@@ -75,4 +78,20 @@ func TestConformance(t *testing.T) {
 		},
 		ExactlyOnce: true,
 	})
+}
+
+// publishRetrying publishes with the payload as the message id, so that a
+// publish retried after a lost acknowledgement is stored once.
+func publishRetrying(t *testing.T, js jetstream.JetStream, subject string, payload []byte) {
+	t.Helper()
+	var err error
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = js.Publish(ctx, subject, payload, jetstream.WithMsgID(string(payload)))
+		cancel()
+		if err == nil {
+			return
+		}
+	}
+	t.Fatalf("publishing to %s: %v", subject, err)
 }

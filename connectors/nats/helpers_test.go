@@ -79,6 +79,29 @@ func (ts *testServer) client() (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
+// waitStreamReady waits until the test's own client has reconnected after
+// a server restart and JetStream answers for the stream again: the
+// restarted server recovers its file store before it serves the stream,
+// and a publish in that gap times out (seen in CI as "context deadline
+// exceeded" on the first publish after the restart).
+func waitStreamReady(t *testing.T, nc *nats.Conn, js jetstream.JetStream, stream string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if nc.IsConnected() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, err = js.Stream(ctx, stream)
+			cancel()
+			if err == nil {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("stream %s not ready after the restart: connected=%v, %v", stream, nc.IsConnected(), err)
+}
+
 // createStream makes a file-backed stream over subjects.
 func createStream(t testing.TB, js jetstream.JetStream, name string, subjects ...string) {
 	t.Helper()

@@ -17,7 +17,7 @@ import (
 // reconnects and ends with every message exactly once, in order.
 func TestJetStreamJobSurvivesServerRestart(t *testing.T) {
 	ts := startServer(t)
-	_, js := ts.client()
+	nc, js := ts.client()
 	createStream(t, js, "EV", "ev.>")
 	const before, after = 20_000, 5_000
 	publishEvents(t, js, "ev.a", 0, before)
@@ -45,6 +45,7 @@ func TestJetStreamJobSurvivesServerRestart(t *testing.T) {
 	ts.stop()
 	mid := sink.Len()
 	ts.start()
+	waitStreamReady(t, nc, js, "EV")
 	publishEvents(t, js, "ev.a", before, before+after)
 	if err := <-done; err != nil {
 		t.Fatal(err)
