@@ -21,8 +21,7 @@ import (
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors/file"
-	_ "github.com/streamsql/streamsql/connectors/memory"  // CREATE TABLE … WITH (connector = 'memory')
-	_ "github.com/streamsql/streamsql/connectors/nexmark" // CREATE TABLE … WITH (connector = 'nexmark')
+	_ "github.com/streamsql/streamsql/connectors/memory" // CREATE TABLE … WITH (connector = 'memory')
 	"github.com/streamsql/streamsql/planner/parse"
 )
 

@@ -14,6 +14,11 @@
 // ReadStream callback are borrowed for the duration of the call (Retain
 // what you keep). Nothing here is safe for concurrent use of one reader or
 // writer, as is usual for io streams.
+//
+// The js/wasm build (the Durable Object host) has no Arrow IPC streams:
+// its jobs never snapshot (they rebuild state from the event log), and
+// the IPC codec would cost a sixth of the gzipped module. There the
+// stream functions fail with ErrNoStreams.
 package statecodec
 
 import (
