@@ -3,9 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 )
 
@@ -145,6 +147,12 @@ type jsPeer struct{ hooks js.Value }
 var _ Peer = jsPeer{}
 
 func (p jsPeer) Send(id, text, lastID string) { call(p.hooks, "send", id, text, lastID) }
+
+// SendAll crosses to JavaScript once: ids and frames go as two strings
+// joined with newlines, which hooks.sendAll splits.
+func (p jsPeer) SendAll(ids []string, frames [][]byte, lastID string) {
+	call(p.hooks, "sendAll", strings.Join(ids, "\n"), string(bytes.Join(frames, []byte{'\n'})), lastID)
+}
 
 func (p jsPeer) Close(id string, code int, reason string) { call(p.hooks, "close", id, code, reason) }
 

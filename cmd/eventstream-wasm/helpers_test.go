@@ -88,15 +88,37 @@ type sent struct {
 
 // fakePeer records what the host sends to sockets.
 type fakePeer struct {
-	mu     sync.Mutex
-	frames []sent
-	wake   chan struct{}
+	mu      sync.Mutex
+	frames  []sent
+	batches int // SendAll calls
+	wake    chan struct{}
 }
 
 func newFakePeer() *fakePeer { return &fakePeer{wake: make(chan struct{}, 1)} }
 
 func (p *fakePeer) Send(id, text, lastID string) {
 	p.push(sent{id: id, text: text, lastID: lastID})
+}
+
+// SendAll records the frames per socket, as the object's loop sends
+// them; lastID goes with the last frame of the batch. It counts calls.
+func (p *fakePeer) SendAll(ids []string, frames [][]byte, lastID string) {
+	p.mu.Lock()
+	p.batches++
+	for _, id := range ids {
+		for i, f := range frames {
+			s := sent{id: id, text: string(f)}
+			if i == len(frames)-1 {
+				s.lastID = lastID
+			}
+			p.frames = append(p.frames, s)
+		}
+	}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (p *fakePeer) Close(id string, code int, reason string) {

@@ -22,6 +22,11 @@ type Peer interface {
 	// tails from the head: it only hibernates after every socket was sent
 	// every event).
 	Send(id, text, lastID string)
+	// SendAll writes the same frames, in order, to every socket in ids
+	// (ids no longer open are skipped): one call for a batch of events
+	// and all of a topic's caught-up subscribers. Frames hold no newline;
+	// lastID is as for Send, the id of the event in the last frame.
+	SendAll(ids []string, frames [][]byte, lastID string)
 	// Close closes the socket with a WebSocket close code and reason.
 	Close(id string, code int, reason string)
 }
@@ -49,6 +54,9 @@ type Host struct {
 
 	mu      sync.Mutex
 	sockets map[string]*socket
+
+	fanMu  sync.Mutex
+	groups map[string]*fanout // topic → its caught-up subscribers
 }
 
 // NewHost opens the hot tier on the object's SQLite storage, replaying
@@ -71,7 +79,7 @@ func NewHost(rawConfig string, db SQL, peer Peer, cold ColdSink, logf func(strin
 		return nil, fmt.Errorf("starting the event stream host: %w", err)
 	}
 	h := &Host{
-		srv: srv, peer: peer, hc: hc, state: db, sockets: map[string]*socket{},
+		srv: srv, peer: peer, hc: hc, state: db, sockets: map[string]*socket{}, groups: map[string]*fanout{},
 		live: live.NewManager(srv.Engine(), live.Options{QueueLength: hc.LiveQueueLength}),
 	}
 	if h.cold, err = newForwarder(srv, db, cold, hc.BatchMaxBytes, logf); err != nil {
@@ -97,6 +105,7 @@ func (h *Host) Close() error {
 	for _, s := range socks {
 		s.stop()
 	}
+	h.endFanouts()
 	if h.cold != nil {
 		h.cold.close()
 	}

@@ -152,6 +152,7 @@ type socket struct {
 	mu      sync.Mutex
 	cancel  func()
 	stopped bool
+	group   *fanout // the topic's group, once the socket caught up and joined it
 }
 
 // setCancel records how to end the subscription; a socket stopped
@@ -166,15 +167,26 @@ func (s *socket) setCancel(cancel func()) {
 	}
 }
 
-// stop ends the subscription (once).
+// stop ends the subscription (once): its own cursor, then its place in
+// the topic's group (which a cursor catching up may take until the end).
 func (s *socket) stop() {
 	s.mu.Lock()
 	cancel := s.cancel
 	already := s.stopped
 	s.stopped = true
 	s.mu.Unlock()
-	if cancel != nil && !already {
+	if already {
+		return
+	}
+	if cancel != nil {
 		cancel()
+	}
+	s.mu.Lock()
+	g := s.group
+	s.group = nil
+	s.mu.Unlock()
+	if g != nil {
+		g.leave(s.id)
 	}
 }
 
@@ -205,11 +217,19 @@ func (h *Host) OpenSocket(id string, att Attachment) error {
 }
 
 // streamEvents sends the topic's events, replay then tail, until the
-// socket closes or falls behind.
+// socket closes or falls behind. A socket with nothing to replay joins
+// the topic's group at once; one replaying reads its own cursor until it
+// has caught up with the group, then joins it.
 func (h *Host) streamEvents(s *socket) error {
 	cur, err := h.srv.Tail(s.att.Topic, s.att.From)
 	if err != nil {
 		h.failSocket(s, err, closePolicy)
+		return nil
+	}
+	if joined, err := h.join(s, cur.Seq()); err != nil || joined {
+		if err != nil {
+			h.failSocket(s, err, closeInternalError)
+		}
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -217,6 +237,15 @@ func (h *Host) streamEvents(s *socket) error {
 	go func() {
 		defer close(done)
 		for {
+			if cur.Buffered() == 0 {
+				joined, err := h.join(s, cur.Seq())
+				if err != nil {
+					h.failSocket(s, err, closeInternalError)
+				}
+				if err != nil || joined {
+					return
+				}
+			}
 			ev, err := cur.Next(ctx)
 			switch {
 			case errors.Is(err, eventstream.ErrFellBehind):

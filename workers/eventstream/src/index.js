@@ -70,24 +70,13 @@ export class EventStreamDO extends DurableObject {
         return Array.from(sql.exec(query, ...bound).raw(), (row) =>
           row.map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : v)));
       },
-      send: (id, text, lastId) => {
-        const ws = this.sockets.get(id);
-        if (!ws) return;
-        try {
-          ws.send(text);
-        } catch {
-          return; // the socket is closing; webSocketClose cleans up
-        }
-        // Resuming after hibernation: the object only hibernates once Go is
-        // idle, i.e. every socket has been sent every event up to the head,
-        // so a woken socket tails from the head. The attachment changes
-        // once, when the from= replay starts; a restart closes the sockets
-        // and clients reconnect with from=<the last _id they saw>.
-        const att = this.atts.get(id);
-        if (lastId && att && att.from) {
-          att.from = "";
-          ws.serializeAttachment(att);
-        }
+      send: (id, text, lastId) => this.deliver(id, [text], lastId),
+      // sendAll is the fan-out of a batch of events to a topic's caught-up
+      // subscribers: one call from Go per batch, not per socket and event.
+      // ids and frames come joined with newlines (compact JSON has none).
+      sendAll: (ids, frames, lastId) => {
+        const texts = frames.split("\n");
+        for (const id of ids.split("\n")) this.deliver(id, texts, lastId);
       },
       close: (id, code, reason) => {
         const ws = this.sockets.get(id);
@@ -99,6 +88,27 @@ export class EventStreamDO extends DurableObject {
       flushSoon: () => { this.ctx.storage.setAlarm(Date.now()); },
       log: (text) => console.log(text),
     };
+  }
+
+  // deliver writes frames to one socket.
+  deliver(id, texts, lastId) {
+    const ws = this.sockets.get(id);
+    if (!ws) return;
+    try {
+      for (const text of texts) ws.send(text);
+    } catch {
+      return; // the socket is closing; webSocketClose cleans up
+    }
+    // Resuming after hibernation: the object only hibernates once Go is
+    // idle, i.e. every socket has been sent every event up to the head,
+    // so a woken socket tails from the head. The attachment changes
+    // once, when the from= replay starts; a restart closes the sockets
+    // and clients reconnect with from=<the last _id they saw>.
+    const att = this.atts.get(id);
+    if (lastId && att && att.from) {
+      att.from = "";
+      ws.serializeAttachment(att);
+    }
   }
 
   // coldSend delivers one batch of JSON lines to the cold tier.
