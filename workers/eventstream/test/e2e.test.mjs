@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { api, Client, freePort, handshake, percentile, poll, start, startWrangler, stop, workerDir } from "./harness.mjs";
+import { api, Client, freePort, handshake, percentile, poll, start, startDirect, startWrangler, stop, workerDir } from "./harness.mjs";
 
 const ADMIN = "admin-token", WRITER = "writer-token", READER = "reader-token", COLD = "cold-token";
 const tmp = mkdtempSync(path.join(os.tmpdir(), "eventstream-do-"));
@@ -150,39 +150,60 @@ test("hot query with parameters", async () => {
   assert.equal(bad.status, 403);
 });
 
+// latency measures warm ingest-to-subscriber latency on one server: n
+// subscribers of a fresh topic, 100 events POSTed one at a time, then 100
+// published on a WebSocket.
+async function latency(base, token, topic, n) {
+  const post = api(base.replace(/^ws/, "http"));
+  const subs = Array.from({ length: n }, () => new Client(`${base}/events?topic=${topic}&access_token=${token}`));
+  await Promise.all(subs.map((s) => s.opened));
+  await post("POST", `/events?topic=${topic}`, { k: -1 }, token); // warm the path
+  await Promise.all(subs.map((s) => s.until((f) => f.length >= 1)));
+  const lat = [];
+  for (let k = 0; k < 100; k++) {
+    const t0 = performance.now();
+    const r = await post("POST", `/events?topic=${topic}`, { k }, token);
+    assert.equal(r.status, 200, r.text);
+    await Promise.all(subs.map((s) => s.until((f) => f.length >= k + 2)));
+    for (const s of subs) lat.push(s.frames[k + 1].at - t0);
+  }
+  // The same through a publishing WebSocket: no HTTP round trip.
+  const pub = new Client(`${base}/events?topic=${topic}&access_token=${token}`);
+  await pub.opened;
+  const viaWS = [];
+  for (let k = 100; k < 200; k++) {
+    const t0 = performance.now();
+    pub.ws.send(JSON.stringify({ k }));
+    await Promise.all(subs.map((s) => s.until((f) => f.length >= k + 2)));
+    for (const s of subs) viaWS.push(s.frames[k + 1].at - t0);
+  }
+  const summary = (a) => {
+    a.sort((x, y) => x - y);
+    return { p50: +percentile(a, 50).toFixed(2), p99: +percentile(a, 99).toFixed(2), samples: a.length };
+  };
+  for (const s of subs) assert.deepEqual(s.frames.slice(1).map((f) => f.data.k), Array.from({ length: 200 }, (_, k) => k));
+  subs.forEach((s) => s.close());
+  pub.close();
+  return { httpPost: summary(lat), wsPublish: summary(viaWS) };
+}
+
+// Three servers in the same run: the DO through wrangler dev (its
+// ProxyWorker in front), the same DO straight from workerd (Miniflare,
+// no proxy), and the native twin, `streamsql serve` (the cold-tier target).
 test("warm ingest-to-subscriber latency with 1 and 100 subscribers", async () => {
-  for (const n of [1, 100]) {
-    const subs = Array.from({ length: n }, () => new Client(`${wsBase}/events?topic=lat${n}&access_token=${ADMIN}`));
-    await Promise.all(subs.map((s) => s.opened));
-    await call("POST", `/events?topic=lat${n}`, { k: -1 }, ADMIN); // warm the path
-    await Promise.all(subs.map((s) => s.until((f) => f.length >= 1)));
-    const lat = [];
-    for (let k = 0; k < 100; k++) {
-      const t0 = performance.now();
-      const r = await call("POST", `/events?topic=lat${n}`, { k }, ADMIN);
-      assert.equal(r.status, 200, r.text);
-      await Promise.all(subs.map((s) => s.until((f) => f.length >= k + 2)));
-      for (const s of subs) lat.push(s.frames[k + 1].at - t0);
+  const direct = await startDirect(path.join(tmp, "direct-state"), {
+    STREAMSQL_CONFIG: JSON.stringify(config),
+    COLD_INGEST_URL: "",
+    STREAMSQL_STATS: "true",
+  });
+  try {
+    for (const n of [1, 100]) {
+      measurements[`latency${n}`] = await latency(wsBase, ADMIN, `lat${n}`, n);
+      measurements[`latency${n}Direct`] = await latency(`ws://127.0.0.1:${direct.port}`, ADMIN, `lat${n}`, n);
+      measurements[`latency${n}Serve`] = await latency(`ws://127.0.0.1:${cport}`, COLD, `slat${n}`, n);
     }
-    // The same through a publishing WebSocket (no HTTP round trip through
-    // wrangler's proxy): the DO's own ingest-to-subscriber path.
-    const pub = new Client(`${wsBase}/events?topic=lat${n}&access_token=${ADMIN}`);
-    await pub.opened;
-    const viaWS = [];
-    for (let k = 100; k < 200; k++) {
-      const t0 = performance.now();
-      pub.ws.send(JSON.stringify({ k }));
-      await Promise.all(subs.map((s) => s.until((f) => f.length >= k + 2)));
-      for (const s of subs) viaWS.push(s.frames[k + 1].at - t0);
-    }
-    const summary = (a) => {
-      a.sort((x, y) => x - y);
-      return { p50: +percentile(a, 50).toFixed(2), p99: +percentile(a, 99).toFixed(2), samples: a.length };
-    };
-    measurements[`latency${n}`] = { httpPost: summary(lat), wsPublish: summary(viaWS) };
-    for (const s of subs) assert.deepEqual(s.frames.slice(1).map((f) => f.data.k), Array.from({ length: 200 }, (_, k) => k));
-    subs.forEach((s) => s.close());
-    pub.close();
+  } finally {
+    await direct.dispose();
   }
 });
 

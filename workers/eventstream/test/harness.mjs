@@ -66,6 +66,31 @@ export function startWrangler(port, persistDir, vars) {
   });
 }
 
+// startDirect serves the same Worker straight from workerd through
+// Miniflare (the runtime wrangler dev drives), without the ProxyWorker
+// that wrangler dev puts in front of it on its own port: every request
+// and WebSocket frame through wrangler dev crosses a second workerd
+// process. The options come from wrangler.jsonc via wrangler's
+// unstable_getMiniflareWorkerOptions, the API made for this.
+export async function startDirect(persistDir, vars) {
+  const { Miniflare } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(workerDir, "wrangler.jsonc"));
+  const mf = new Miniflare({
+    ...workerOptions,
+    name: "streamsql-eventstream",
+    modules: true,
+    scriptPath: path.resolve(workerDir, main),
+    modulesRoot: workerDir,
+    host: "127.0.0.1",
+    port: 0,
+    bindings: { ...workerOptions.bindings, ...vars },
+    durableObjectsPersist: persistDir,
+  });
+  const url = await mf.ready;
+  return { url: url.href.replace(/\/$/, ""), port: Number(url.port), dispose: () => mf.dispose() };
+}
+
 // api makes JSON requests to base with an optional bearer token.
 export function api(base) {
   return async (method, pathAndQuery, body, token) => {
