@@ -4,9 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/http"
 	"path"
-	"strings"
 )
 
 // Authorization failures: ErrUnauthorized (no or unknown token, 401) and
@@ -15,19 +13,6 @@ var (
 	ErrUnauthorized = errors.New("missing or invalid bearer token")
 	ErrForbidden    = errors.New("token not allowed")
 )
-
-// bearer returns the request's token: the Authorization header, or the
-// access_token query parameter for browser WebSockets, which cannot set
-// headers. "" when there is none.
-func bearer(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(tok)
-		}
-		return ""
-	}
-	return r.URL.Query().Get("access_token")
-}
 
 // rulesFor returns the rules of token (compared in constant time).
 func (s *Server) rulesFor(token string) []TokenRule {
@@ -40,14 +25,14 @@ func (s *Server) rulesFor(token string) []TokenRule {
 	return out
 }
 
-// Authorize checks that the request's bearer token grants scope on topic.
-// With no tokens configured everything is allowed. Errors wrap
-// ErrUnauthorized or ErrForbidden and never contain the token.
-func (s *Server) Authorize(r *http.Request, topic string, scope Scope) error {
+// authorize checks that token grants scope on topic. With no tokens
+// configured everything is allowed. Errors wrap ErrUnauthorized or
+// ErrForbidden and never contain the token.
+func (s *Server) authorize(token, topic string, scope Scope) error {
 	if len(s.cfg.Tokens) == 0 {
 		return nil
 	}
-	rules := s.rulesFor(bearer(r))
+	rules := s.rulesFor(token)
 	if len(rules) == 0 {
 		return ErrUnauthorized
 	}
@@ -57,16 +42,16 @@ func (s *Server) Authorize(r *http.Request, topic string, scope Scope) error {
 	return fmt.Errorf("%w: no %s scope on topic %q", ErrForbidden, scopeName(scope), topic)
 }
 
-// TokenRules returns the rules of the request's bearer token (the
+// TokenRules returns the rules of the call's bearer token (the
 // Authorization header, or access_token for browsers' WebSockets),
 // compared in constant time; on is false when no tokens are configured
 // (everything is allowed). For hosts that authorise on their own (a
 // Durable Object's sockets).
-func (s *Server) TokenRules(r *http.Request) (rules []TokenRule, on bool) {
+func (s *Server) TokenRules(c Call) (rules []TokenRule, on bool) {
 	if len(s.cfg.Tokens) == 0 {
 		return nil, false
 	}
-	return s.rulesFor(bearer(r)), true
+	return s.rulesFor(c.bearer()), true
 }
 
 // Granted is the union of the scopes rules give on topic.
@@ -83,14 +68,14 @@ func granted(rules []TokenRule, topic string) Scope {
 	return have
 }
 
-// readableTopics filters topics to those the request may read; all is
-// true when no tokens are configured or the token reads every topic
-// ("*"), so the full engine may be used.
-func (s *Server) readableTopics(r *http.Request, topics []string) (readable []string, all bool, err error) {
+// readableTopics filters topics to those token may read; all is true
+// when no tokens are configured or the token reads every topic ("*"), so
+// the full engine may be used.
+func (s *Server) readableTopics(token string, topics []string) (readable []string, all bool, err error) {
 	if len(s.cfg.Tokens) == 0 {
 		return topics, true, nil
 	}
-	rules := s.rulesFor(bearer(r))
+	rules := s.rulesFor(token)
 	if len(rules) == 0 {
 		return nil, false, ErrUnauthorized
 	}
@@ -120,26 +105,14 @@ func scopeName(s Scope) string {
 	return "read,write"
 }
 
-// WriteAuthError answers an Authorize failure: 401 with a Bearer
-// challenge, or 403.
-func WriteAuthError(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrUnauthorized) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="streamsql"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	writeError(w, http.StatusForbidden, err.Error())
-}
-
-// AuthorizeTables checks that the request's token may read every table
-// (table names are matched like topics): the hook for handlers mounted
-// with Handle, such as live queries. With no tables it only checks that
-// the token is valid. Errors wrap ErrUnauthorized or ErrForbidden.
-func (s *Server) AuthorizeTables(r *http.Request, tables []string) error {
+// authorizeTables checks that token may read every table (table names
+// are matched like topics). With no tables it only checks that the token
+// is valid. Errors wrap ErrUnauthorized or ErrForbidden.
+func (s *Server) authorizeTables(token string, tables []string) error {
 	if len(s.cfg.Tokens) == 0 {
 		return nil
 	}
-	rules := s.rulesFor(bearer(r))
+	rules := s.rulesFor(token)
 	if len(rules) == 0 {
 		return ErrUnauthorized
 	}

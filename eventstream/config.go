@@ -20,7 +20,6 @@ package eventstream
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 	"time"
 
@@ -162,13 +161,25 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// topicName is what a topic may be called: a table name in SQL (dots make
-// a qualified name, as in cdc.orders).
-var topicName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$`)
+// validTopic is what a topic may be called, ^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$:
+// a table name in SQL (dots make a qualified name, as in cdc.orders).
+func validTopic(name string) bool {
+	if len(name) == 0 || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 // checkTopic validates a topic name.
 func checkTopic(name string) error {
-	if !topicName.MatchString(name) {
+	if !validTopic(name) {
 		return fmt.Errorf("invalid topic %q: want a letter or _ then up to 127 letters, digits, _, . or -", name)
 	}
 	return nil

@@ -1,59 +1,42 @@
 package eventstream
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
-	"io"
-	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
 
-// routes wires the HTTP API.
-func (s *Server) routes() {
-	s.mux.HandleFunc("/events", s.handleEvents)
-	s.mux.HandleFunc("/query", s.handleQuery)
-}
-
-// writeError answers with {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) // the client may be gone; nothing to do then
-}
-
-// handleEvents serves /events: POST ingests, a WebSocket upgrade
-// subscribes (and publishes).
-func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	topic := trimTopic(r)
+// topicOf reads and checks the topic query parameter; ok is false with
+// the refusal to send.
+func topicOf(q url.Values) (topic string, refusal Reply, ok bool) {
+	topic = strings.TrimSpace(q.Get("topic"))
 	if topic == "" {
-		writeError(w, http.StatusBadRequest, "missing topic: use /events?topic=NAME")
-		return
+		return "", errorReply(statusBadRequest, "missing topic: use /events?topic=NAME"), false
 	}
 	if err := checkTopic(topic); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return "", errorReply(statusBadRequest, err.Error()), false
 	}
-	switch {
-	case r.Method == http.MethodPost:
-		s.handleIngest(w, r, topic)
-	case r.Method == http.MethodGet && isUpgrade(r):
-		s.handleWebSocket(w, r, topic)
-	case r.Method == http.MethodGet:
-		writeError(w, http.StatusUpgradeRequired, "GET /events is a WebSocket endpoint: connect with a WebSocket client")
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "use POST to ingest or a WebSocket GET to subscribe")
-	}
+	return topic, Reply{}, true
 }
 
-// isUpgrade reports a WebSocket handshake.
-func isUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+// serveEvents serves /events without its WebSocket upgrade: POST
+// ingests.
+func (s *Server) serveEvents(ctx context.Context, c Call) Reply {
+	topic, refusal, ok := topicOf(c.Query)
+	if !ok {
+		return refusal
+	}
+	switch c.Method {
+	case "POST":
+		return s.serveIngest(ctx, c, topic)
+	case "GET":
+		return errorReply(statusUpgradeRequired, "GET /events is a WebSocket endpoint: connect with a WebSocket client")
+	}
+	r := errorReply(statusMethodNotAllowed, "use POST to ingest or a WebSocket GET to subscribe")
+	r.Header = append(r.Header, [2]string{"Allow", "GET, POST"})
+	return r
 }
 
 // ingestResponse is the answer to a successful POST /events.
@@ -62,45 +45,39 @@ type ingestResponse struct {
 	IDs      []string `json:"ids"`
 }
 
-// handleIngest serves POST /events?topic=T.
-func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request, topic string) {
-	if err := s.Authorize(r, topic, ScopeWrite); err != nil {
-		WriteAuthError(w, err)
-		return
+// serveIngest serves POST /events?topic=T.
+func (s *Server) serveIngest(ctx context.Context, c Call, topic string) Reply {
+	if err := s.authorize(c.bearer(), topic, ScopeWrite); err != nil {
+		return authReply(err)
 	}
-	if r.ContentLength > s.cfg.MaxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body over the "+strconv.FormatInt(s.cfg.MaxBodyBytes, 10)+"-byte limit")
-		return
+	tooBig := "request body over the " + strconv.FormatInt(s.cfg.MaxBodyBytes, 10) + "-byte limit"
+	if c.ContentLength > s.cfg.MaxBodyBytes {
+		return errorReply(statusRequestTooLarge, tooBig)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := c.readBody(s.cfg.MaxBodyBytes)
+	if errors.Is(err, errTooLarge) {
+		return errorReply(statusRequestTooLarge, tooBig)
+	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body over the "+strconv.FormatInt(s.cfg.MaxBodyBytes, 10)+"-byte limit")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
-		return
+		return errorReply(statusBadRequest, "reading request body: "+err.Error())
 	}
-	ids, err := s.ingest(r.Context(), topic, body)
+	ids, err := s.ingest(ctx, topic, body)
 	if err != nil {
-		s.writeIngestError(w, err)
-		return
+		return s.ingestErrorReply(err)
 	}
-	writeJSON(w, http.StatusOK, ingestResponse{Accepted: len(ids), IDs: ids})
+	return jsonReply(statusOK, ingestResponse{Accepted: len(ids), IDs: ids})
 }
 
-// writeIngestError maps ingest failures to statuses: the client's
+// ingestErrorReply maps ingest failures to statuses: the client's
 // mistakes to 400/413, a closed server or failed log to 503.
-func (s *Server) writeIngestError(w http.ResponseWriter, err error) {
+func (s *Server) ingestErrorReply(err error) Reply {
 	var re *RequestError
 	switch {
 	case errors.As(err, &re):
-		writeError(w, re.Status, re.Msg)
+		return errorReply(re.Status, re.Msg)
 	case errors.Is(err, ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-	default:
-		s.cfg.Logf("eventstream: ingest failed: %v", err)
-		writeError(w, http.StatusServiceUnavailable, "events not accepted: "+err.Error())
+		return errorReply(statusServiceUnavailable, err.Error())
 	}
+	s.cfg.Logf("eventstream: ingest failed: %v", err)
+	return errorReply(statusServiceUnavailable, "events not accepted: "+err.Error())
 }

@@ -2,11 +2,10 @@ package eventstream
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 
 	streamsql "github.com/streamsql/streamsql"
@@ -29,40 +28,35 @@ type queryRequest struct {
 	Params json.RawMessage `json:"params"`
 }
 
-// handleQuery serves POST /query {"sql": "…", "params": […]}: the result
+// serveQuery serves POST /query {"sql": "…", "params": […]}: the result
 // as {"columns": […], "rows": [[…], …]}, or as an Arrow IPC stream when
 // the client accepts one. Only SELECT, WITH and EXPLAIN run here.
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, `use POST /query with {"sql": "…", "params": […]}`)
-		return
+func (s *Server) serveQuery(ctx context.Context, c Call) Reply {
+	if c.Method != "POST" {
+		r := errorReply(statusMethodNotAllowed, `use POST /query with {"sql": "…", "params": […]}`)
+		r.Header = append(r.Header, [2]string{"Allow", "POST"})
+		return r
 	}
-	topics, all, err := s.readableTopics(r, s.Topics())
+	topics, all, err := s.readableTopics(c.bearer(), s.Topics())
 	if err != nil {
-		WriteAuthError(w, err)
-		return
+		return authReply(err)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQueryBody))
+	body, err := c.readBody(maxQueryBody)
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("query body over the %d-byte limit", maxQueryBody))
-		return
+		return errorReply(statusRequestTooLarge, fmt.Sprintf("query body over the %d-byte limit", maxQueryBody))
 	}
 	var req queryRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, `decoding query request: want {"sql": "…", "params": […]}: `+err.Error())
-		return
+		return errorReply(statusBadRequest, `decoding query request: want {"sql": "…", "params": […]}: `+err.Error())
 	}
 	if status, err := checkReadOnly(req.SQL); err != nil {
-		writeError(w, status, err.Error())
-		return
+		return errorReply(status, err.Error())
 	}
 	params, err := live.ParseParams(req.Params)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return errorReply(statusBadRequest, err.Error())
 	}
 	engine := s.engine
 	if !all { // a scoped token sees only the topics it may read
@@ -74,17 +68,15 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	res, err := engine.Query(r.Context(), req.SQL, params...)
+	res, err := engine.Query(ctx, req.SQL, params...)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return errorReply(statusBadRequest, err.Error())
 	}
 	defer res.Release()
-	if strings.Contains(r.Header.Get("Accept"), ArrowStreamType) {
-		writeArrow(w, res)
-		return
+	if strings.Contains(c.header("Accept"), ArrowStreamType) {
+		return arrowReply(res)
 	}
-	writeRows(w, res)
+	return Reply{Status: statusOK, Header: [][2]string{{"Content-Type", "application/json"}}, Body: append(AppendRowsJSON(nil, res), '\n')}
 }
 
 // checkReadOnly allows one SELECT / WITH query, or EXPLAIN of one: the
@@ -92,21 +84,15 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 func checkReadOnly(sql string) (int, error) {
 	st, err := parse.ParseOne(sql)
 	if err != nil {
-		return http.StatusBadRequest, err
+		return statusBadRequest, err
 	}
 	if ex, ok := st.(*parse.Explain); ok {
 		st = ex.Stmt
 	}
 	if _, ok := st.(*parse.Query); !ok {
-		return http.StatusForbidden, errors.New("only SELECT, WITH and EXPLAIN statements are allowed through the query API")
+		return statusForbidden, errors.New("only SELECT, WITH and EXPLAIN statements are allowed through the query API")
 	}
 	return 0, nil
-}
-
-// writeRows answers {"columns": [...], "rows": [[...], ...]}.
-func writeRows(w http.ResponseWriter, res *streamsql.Result) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(append(AppendRowsJSON(nil, res), '\n'))
 }
 
 // AppendRowsJSON appends res as the query API answers it:

@@ -3,7 +3,7 @@
 package eventstream
 
 import (
-	"net/http"
+	"bytes"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,9 +12,9 @@ import (
 	streamsql "github.com/streamsql/streamsql"
 )
 
-// writeArrow answers with the result as an Arrow IPC stream, columns
+// arrowReply answers with the result as an Arrow IPC stream, columns
 // named as in the query.
-func writeArrow(w http.ResponseWriter, res *streamsql.Result) {
+func arrowReply(res *streamsql.Result) Reply {
 	fields := make([]arrow.Field, res.Schema.NumFields())
 	for i, f := range res.Schema.Fields() {
 		if i < len(res.Names) {
@@ -23,15 +23,18 @@ func writeArrow(w http.ResponseWriter, res *streamsql.Result) {
 		fields[i] = f
 	}
 	schema := arrow.NewSchema(fields, nil)
-	w.Header().Set("Content-Type", ArrowStreamType)
-	iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+	var buf bytes.Buffer
+	iw := ipc.NewWriter(&buf, ipc.WithSchema(schema))
 	for _, b := range res.Batches {
 		renamed := array.NewRecordBatch(schema, b.Columns(), b.NumRows())
 		err := iw.Write(renamed)
 		renamed.Release()
 		if err != nil {
-			return // the client went away mid-stream
+			return errorReply(statusInternalServerError, "encoding the answer as Arrow IPC: "+err.Error())
 		}
 	}
-	iw.Close()
+	if err := iw.Close(); err != nil {
+		return errorReply(statusInternalServerError, "encoding the answer as Arrow IPC: "+err.Error())
+	}
+	return Reply{Status: statusOK, Header: [][2]string{{"Content-Type", ArrowStreamType}}, Body: buf.Bytes()}
 }

@@ -229,7 +229,7 @@ func TestAuthorizeTablesForMountedHandlers(t *testing.T) {
 			WriteAuthError(w, err)
 			return
 		}
-		writeJSON(w, 200, map[string]string{"ok": "yes"})
+		writeReply(w, jsonReply(200, map[string]string{"ok": "yes"}))
 	}))
 	for _, c := range []struct {
 		tables, token string

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,15 +16,16 @@ import (
 )
 
 // Server is the hot tier: it accepts events, keeps each topic's window,
-// serves subscribers and queries. It is an http.Handler. Safe for
-// concurrent use.
+// serves subscribers and queries: Serve answers its HTTP API whatever the
+// transport, and outside js/wasm it is an http.Handler too (ServeHTTP),
+// with WebSocket subscribers and live queries. Safe for concurrent use.
 type Server struct {
 	cfg       Config
 	engine    *streamsql.Engine
 	ownEngine bool // created by New: Close closes it
 	commit    *committer
 	log       *wal.Log
-	mux       *http.ServeMux
+	mux       muxer // the net/http routes; nothing in js/wasm
 	live      *live.Manager
 
 	mu     sync.Mutex
@@ -52,7 +51,7 @@ var ErrTooManyTopics = errors.New("too many topics")
 // events in the background.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, engine: cfg.Engine, topics: map[string]*topic{}, mux: http.NewServeMux(), stop: make(chan struct{})}
+	s := &Server{cfg: cfg, engine: cfg.Engine, topics: map[string]*topic{}, mux: newMux(), stop: make(chan struct{})}
 	if s.engine == nil {
 		s.engine, s.ownEngine = streamsql.New(streamsql.WithAllocator(cfg.Alloc)), true
 	}
@@ -80,8 +79,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("creating event stream server: %w", err)
 	}
 	s.evict()
+	s.live = live.NewManager(s.engine, live.Options{MaxJobs: s.cfg.MaxLiveQueries})
 	s.routes()
-	s.mountLive()
 	if !cfg.ManualEviction {
 		s.janitor.Add(1)
 		go s.runJanitor()
@@ -210,14 +209,6 @@ func (s *Server) Topics() []string {
 	}
 	return out
 }
-
-// Handle mounts an extra handler (e.g. H2's /live) on the server's mux.
-// Call it before serving. The handler does its own authorization, with
-// Authorize.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
-
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Emit ingests one event (a JSON object as []byte, json.RawMessage or
 // string, or any value encoding to one) and returns its id once it is
@@ -435,6 +426,3 @@ func (s *Server) isClosed() bool {
 		return false
 	}
 }
-
-// trimTopic reads the topic query parameter.
-func trimTopic(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("topic")) }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package eventstream
 
 import (
@@ -36,7 +38,7 @@ const (
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, topic string) {
 	canRead, canWrite := true, true
 	if len(s.cfg.Tokens) > 0 {
-		rules := s.rulesFor(bearer(r))
+		rules := s.rulesFor(callOf(r).bearer())
 		if len(rules) == 0 {
 			WriteAuthError(w, ErrUnauthorized)
 			return

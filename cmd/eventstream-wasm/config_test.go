@@ -70,12 +70,20 @@ func TestNewHostFailures(t *testing.T) {
 	}
 }
 
-// TestRecorderDefaults: a handler that only writes a body answers 200.
-func TestRecorderDefaults(t *testing.T) {
-	r := &recorder{header: map[string][]string{}}
-	r.Write([]byte("x"))
-	r.WriteHeader(500) // too late: the status is sent
-	if resp := r.response(); resp.Status != 200 || string(resp.Body) != "x" {
-		t.Fatalf("%+v", resp)
+// TestRequestCall: the object's request becomes the server's call, with
+// headers looked up regardless of case and a malformed URL refused.
+func TestRequestCall(t *testing.T) {
+	r := Request{Method: "POST", URL: "https://do.example/events?topic=orders&access_token=x",
+		Headers: []Header{{"content-type", "application/json"}, {"Authorization", "Bearer t"}}, Body: []byte("{}")}
+	c, err := r.call()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != "/events" || c.Query.Get("topic") != "orders" || c.Header.Get("Content-Type") != "application/json" ||
+		c.Header.Get("AUTHORIZATION") != "Bearer t" || c.Header.Get("Accept") != "" || c.ContentLength != 2 {
+		t.Errorf("call %+v", c)
+	}
+	if _, err := (Request{Method: "GET", URL: "http://a b/%zz"}).call(); err == nil {
+		t.Error("a malformed URL was taken")
 	}
 }

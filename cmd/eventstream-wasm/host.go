@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
+	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,79 +134,63 @@ type Response struct {
 	Body    []byte   `json:"-"`
 }
 
-// httpRequest builds the *http.Request the server's handlers read.
-func (r Request) httpRequest(ctx context.Context) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
-	if err != nil {
-		return nil, fmt.Errorf("adapting request: %w", err)
+// headers looks up a request's headers by name, case-insensitively.
+type headers []Header
+
+func (hs headers) Get(key string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h[0], key) {
+			return h[1]
+		}
 	}
-	for _, h := range r.Headers {
-		req.Header.Add(h[0], h[1])
-	}
-	req.RemoteAddr = req.Header.Get("CF-Connecting-IP")
-	return req, nil
+	return ""
 }
 
-// ServeHTTP runs one plain (not upgraded) request through the same
-// handlers as `streamsql serve`.
-func (h *Host) ServeHTTP(ctx context.Context, r Request) Response {
-	req, err := r.httpRequest(ctx)
+// call is the request as the server's API takes it.
+func (r Request) call() (eventstream.Call, error) {
+	u, err := url.Parse(r.URL)
 	if err != nil {
-		return errorResponse(http.StatusBadRequest, err)
+		return eventstream.Call{}, fmt.Errorf("adapting request: %w", err)
 	}
-	rec := &recorder{header: http.Header{}}
-	h.srv.ServeHTTP(rec, req)
-	if req.Method == http.MethodPost && rec.status() == http.StatusOK && req.URL.Path == "/events" {
+	return eventstream.Call{Method: r.Method, Path: u.Path, Query: u.Query(), Header: headers(r.Headers),
+		Body: bytes.NewReader(r.Body), ContentLength: int64(len(r.Body))}, nil
+}
+
+// ServeHTTP runs one plain (not upgraded) request through the same API
+// as `streamsql serve` (eventstream.Server.Serve).
+func (h *Host) ServeHTTP(ctx context.Context, r Request) Response {
+	c, err := r.call()
+	if err != nil {
+		return errorResponse(statusBadRequest, err)
+	}
+	reply := h.srv.Serve(ctx, c)
+	if c.Method == "POST" && reply.Status == statusOK && c.Path == "/events" {
 		if err := h.cold.ensure(); err != nil {
 			h.srv.Config().Logf("eventstream-wasm: %v", err)
 		}
 	}
-	return rec.response()
+	resp := Response{Status: reply.Status, Body: reply.Body}
+	for _, hd := range reply.Header {
+		resp.Headers = append(resp.Headers, Header(hd))
+	}
+	return resp
 }
+
+// HTTP statuses the host answers with (net/http is not linked into the
+// wasm: see eventstream.Call).
+const (
+	statusSwitchingProtocols = 101
+	statusOK                 = 200
+	statusBadRequest         = 400
+	statusUnauthorized       = 401
+	statusForbidden          = 403
+	statusNotFound           = 404
+)
 
 // errorResponse answers {"error": …} as the server does.
 func errorResponse(status int, err error) Response {
 	body := fmt.Appendf(nil, "{\"error\":%q}\n", err.Error())
 	return Response{Status: status, Headers: []Header{{"Content-Type", "application/json"}}, Body: body}
-}
-
-// recorder captures a handler's response.
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-var _ http.ResponseWriter = (*recorder)(nil)
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(p)
-}
-
-func (r *recorder) status() int {
-	if r.code == 0 {
-		return http.StatusOK
-	}
-	return r.code
-}
-
-func (r *recorder) response() Response {
-	resp := Response{Status: r.status(), Body: r.body.Bytes()}
-	for k, vs := range r.header {
-		for _, v := range vs {
-			resp.Headers = append(resp.Headers, Header{k, v})
-		}
-	}
-	return resp
 }
 
 // Stats is the host's memory and load, for measurement.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -66,61 +65,61 @@ type Accepted struct {
 // the same rules as `streamsql serve`: 401 without a known token, 403
 // without a scope on the topic (or the live query's tables).
 func (h *Host) AcceptSocket(ctx context.Context, r Request) Accepted {
-	req, err := r.httpRequest(ctx)
+	c, err := r.call()
 	if err != nil {
-		return refuse(http.StatusBadRequest, err)
+		return refuse(statusBadRequest, err)
 	}
-	switch req.URL.Path {
+	switch c.Path {
 	case "/events":
-		return h.acceptEvents(req)
+		return h.acceptEvents(c)
 	case "/live":
-		return h.acceptLive(req)
+		return h.acceptLive(c)
 	}
-	return refuse(http.StatusNotFound, errors.New("no WebSocket endpoint here: use /events?topic=T or /live"))
+	return refuse(statusNotFound, errors.New("no WebSocket endpoint here: use /events?topic=T or /live"))
 }
 
 func refuse(status int, err error) Accepted {
 	resp := errorResponse(status, err)
-	if status == http.StatusUnauthorized {
+	if status == statusUnauthorized {
 		resp.Headers = append(resp.Headers, Header{"WWW-Authenticate", `Bearer realm="streamsql"`})
 	}
 	return Accepted{Status: status, Refusal: &resp}
 }
 
-func (h *Host) acceptEvents(req *http.Request) Accepted {
-	topic := strings.TrimSpace(req.URL.Query().Get("topic"))
+func (h *Host) acceptEvents(c eventstream.Call) Accepted {
+	topic := strings.TrimSpace(c.Query.Get("topic"))
 	if topic == "" {
-		return refuse(http.StatusBadRequest, errors.New("missing topic: use /events?topic=NAME"))
+		return refuse(statusBadRequest, errors.New("missing topic: use /events?topic=NAME"))
 	}
-	att := &Attachment{Kind: kindEvents, Topic: topic, From: req.URL.Query().Get("from"), Read: true, Write: true}
-	if rules, on := h.srv.TokenRules(req); on {
+	att := &Attachment{Kind: kindEvents, Topic: topic, From: c.Query.Get("from"), Read: true, Write: true}
+	if rules, on := h.srv.TokenRules(c); on {
 		if len(rules) == 0 {
-			return refuse(http.StatusUnauthorized, eventstream.ErrUnauthorized)
+			return refuse(statusUnauthorized, eventstream.ErrUnauthorized)
 		}
 		g := eventstream.Granted(rules, topic)
 		att.Read, att.Write = g&eventstream.ScopeRead != 0, g&eventstream.ScopeWrite != 0
 		if !att.Read && !att.Write {
-			return refuse(http.StatusForbidden, fmt.Errorf("%w: no read or write scope on topic %q", eventstream.ErrForbidden, topic))
+			return refuse(statusForbidden, fmt.Errorf("%w: no read or write scope on topic %q", eventstream.ErrForbidden, topic))
 		}
 	}
 	if att.Read { // a bad topic or from= is refused before the upgrade
 		cur, err := h.srv.Tail(topic, att.From)
 		if err != nil {
-			return refuse(http.StatusBadRequest, err)
+			return refuse(statusBadRequest, err)
 		}
 		_ = cur // Tail only validates; the socket opens its own cursor
 	}
-	return Accepted{Status: http.StatusSwitchingProtocols, Attachment: att}
+	return Accepted{Status: statusSwitchingProtocols, Attachment: att}
 }
 
-func (h *Host) acceptLive(req *http.Request) Accepted {
-	att := &Attachment{Kind: kindLive, SQL: req.URL.Query().Get("sql")}
-	if p := req.URL.Query().Get("params"); p != "" {
+func (h *Host) acceptLive(c eventstream.Call) Accepted {
+	att := &Attachment{Kind: kindLive, SQL: c.Query.Get("sql")}
+	if p := c.Query.Get("params"); p != "" {
 		att.Params = json.RawMessage(p)
 	}
-	if rules, on := h.srv.TokenRules(req); on {
+	if rules, on := h.srv.TokenRules(c); on {
 		if len(rules) == 0 {
-			return refuse(http.StatusUnauthorized, eventstream.ErrUnauthorized)
+			return refuse(statusUnauthorized, eventstream.ErrUnauthorized)
 		}
 		for _, r := range rules {
 			if r.Scopes&eventstream.ScopeRead != 0 {
@@ -128,19 +127,19 @@ func (h *Host) acceptLive(req *http.Request) Accepted {
 			}
 		}
 		if len(att.ReadTopics) == 0 {
-			return refuse(http.StatusForbidden, fmt.Errorf("%w: no read scope on any topic", eventstream.ErrForbidden))
+			return refuse(statusForbidden, fmt.Errorf("%w: no read scope on any topic", eventstream.ErrForbidden))
 		}
 	}
 	if att.SQL != "" {
 		params, err := live.ParseParams(att.Params)
 		if err != nil {
-			return refuse(http.StatusBadRequest, err)
+			return refuse(statusBadRequest, err)
 		}
 		if denied := h.deniedTables(att, params); len(denied) > 0 {
-			return refuse(http.StatusForbidden, fmt.Errorf("%w: no read scope on %s", eventstream.ErrForbidden, strings.Join(denied, ", ")))
+			return refuse(statusForbidden, fmt.Errorf("%w: no read scope on %s", eventstream.ErrForbidden, strings.Join(denied, ", ")))
 		}
 	}
-	return Accepted{Status: http.StatusSwitchingProtocols, Attachment: att}
+	return Accepted{Status: statusSwitchingProtocols, Attachment: att}
 }
 
 // socket is one open WebSocket's subscription.

@@ -15,6 +15,7 @@ package explain
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/streamsql/streamsql/planner/logical"
 )
@@ -30,12 +31,15 @@ func TreeNoIDs(n logical.Node) string {
 	return StripIDs(Tree(n))
 }
 
-var idSuffix = regexp.MustCompile(`#[0-9]+`)
+// idSuffix is compiled on first use: a package-level regexp costs every
+// program that links the planner a few milliseconds of start-up, which a
+// Durable Object's cold start cannot spare.
+var idSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#[0-9]+`) })
 
 // StripIDs removes every `#N` (a column id suffix) from s. It does not
 // parse s, so a `#1` inside a string literal goes too.
 func StripIDs(s string) string {
-	return idSuffix.ReplaceAllString(s, "")
+	return idSuffix().ReplaceAllString(s, "")
 }
 
 // Annotated renders n like Tree, appending "  (" + annotate(node) + ")" to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/streamsql/streamsql/operators"
 	"github.com/streamsql/streamsql/operators/window"
@@ -190,11 +191,12 @@ func (p *Planner) streamAggregate(ctx context.Context, n *logical.Aggregate) (*o
 	return p.project(ctx, "Project", agg, have, outExprs, outCols)
 }
 
-// columnIDs matches the column ids in an expression's String form.
-var columnIDs = regexp.MustCompile(`#-?[0-9]+`)
+// columnIDs matches the column ids in an expression's String form
+// (compiled on first use, not at every program's start).
+var columnIDs = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#-?[0-9]+`) })
 
 // userText prints e for an error message: SQL-like, without column ids.
-func userText(e logical.Expr) string { return columnIDs.ReplaceAllString(e.String(), "") }
+func userText(e logical.Expr) string { return columnIDs().ReplaceAllString(e.String(), "") }
 
 // cascadeEnd finds group keys that are window bounds of an upstream
 // window aggregate and returns the last µs of the upstream window (from

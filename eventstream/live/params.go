@@ -1,0 +1,66 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrForbidden is what an Authorize hook wraps to answer 403 Forbidden
+// (the client is known but may not read these tables); any other error
+// answers 401 Unauthorized.
+var ErrForbidden = errors.New("forbidden")
+
+// request is the first frame a client may send.
+type request struct {
+	SQL    string          `json:"sql"`
+	Params json.RawMessage `json:"params"`
+}
+
+// parseRequest decodes the first frame.
+func parseRequest(frame []byte) (string, []any, error) {
+	var req request
+	if err := json.Unmarshal(frame, &req); err != nil {
+		return "", nil, fmt.Errorf("reading request: want {\"sql\":\"…\",\"params\":[…]}: %w", err)
+	}
+	if strings.TrimSpace(req.SQL) == "" {
+		return "", nil, errors.New("reading request: sql is missing")
+	}
+	params, err := ParseParams(req.Params)
+	if err != nil {
+		return "", nil, err
+	}
+	return req.SQL, params, nil
+}
+
+// parseParams decodes a JSON array of parameter values: null, booleans,
+// numbers (integers as int64, others as float64) and strings.
+func ParseParams(raw []byte) ([]any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var vals []any
+	if err := dec.Decode(&vals); err != nil {
+		return nil, fmt.Errorf("reading params: want a JSON array: %w", err)
+	}
+	for i, v := range vals {
+		switch x := v.(type) {
+		case nil, bool, string:
+		case json.Number:
+			if n, err := x.Int64(); err == nil {
+				vals[i] = n
+			} else if f, err := x.Float64(); err == nil {
+				vals[i] = f
+			} else {
+				return nil, fmt.Errorf("reading params: $%d: %w", i+1, err)
+			}
+		default:
+			return nil, fmt.Errorf("reading params: $%d: want null, a boolean, a number or a string, not %T", i+1, v)
+		}
+	}
+	return vals, nil
+}
