@@ -17,9 +17,13 @@ import (
 func TestSlowSubscriberDropped(t *testing.T) {
 	f := newFixture(t, Options{QueueLength: 2})
 	ctx := context.Background()
-	block := make(chan struct{})
+	block, entered := make(chan struct{}), make(chan struct{}, 1)
 	slow := newCollector()
 	cancelSlow, err := f.m.Subscribe(ctx, "SELECT k, v FROM t", nil, func(u Update) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
 		<-block
 		return slow.deliver(u)
 	})
@@ -39,6 +43,9 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	for i := range 10 {
 		f.append(fmt.Sprintf("k%d %d 1", i, i))
 		fast.await(t, "the fast subscriber", func(us []Update) bool { return rowsOf(us) == i+1 })
+		if i == 0 {
+			<-entered // the first update is in deliver before the queue fills
+		}
 	}
 	mt := f.awaitMetrics("the drop", func(m Metrics) bool { return m.Dropped == 1 })
 	if mt.Subscribers != 1 || len(mt.Jobs) != 1 || mt.Jobs[0].RowsOut != 10 {
