@@ -16,6 +16,7 @@ import (
 // (a tenth of the gzipped module, and part of its cold start).
 type Call struct {
 	Method string
+	Host   string // the request's host[:port], what a browser's Origin is checked against
 	Path   string // the URL's path: "/events", "/query"
 	Query  url.Values
 	// Header looks up a request header; http.Header satisfies it.

@@ -64,7 +64,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 
 // callOf is r as Serve takes it.
 func callOf(r *http.Request) Call {
-	return Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header, Body: r.Body, ContentLength: r.ContentLength}
+	return Call{Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header, Body: r.Body, ContentLength: r.ContentLength}
 }
 
 // writeReply sends a Reply.

@@ -152,7 +152,7 @@ func (r Request) call() (eventstream.Call, error) {
 	if err != nil {
 		return eventstream.Call{}, fmt.Errorf("adapting request: %w", err)
 	}
-	return eventstream.Call{Method: r.Method, Path: u.Path, Query: u.Query(), Header: headers(r.Headers),
+	return eventstream.Call{Method: r.Method, Host: u.Host, Path: u.Path, Query: u.Query(), Header: headers(r.Headers),
 		Body: bytes.NewReader(r.Body), ContentLength: int64(len(r.Body))}, nil
 }
 

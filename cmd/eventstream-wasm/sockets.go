@@ -69,6 +69,9 @@ func (h *Host) AcceptSocket(ctx context.Context, r Request) Accepted {
 	if err != nil {
 		return refuse(statusBadRequest, err)
 	}
+	if err := h.srv.CheckOrigin(c); err != nil {
+		return refuse(statusForbidden, err)
+	}
 	switch c.Path {
 	case "/events":
 		return h.acceptEvents(c)
