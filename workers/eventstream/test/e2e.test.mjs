@@ -9,6 +9,7 @@ import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { startFloor } from "./floor.mjs";
 import { api, Client, freePort, handshake, percentile, poll, start, startDirect, startWrangler, stop, workerDir } from "./harness.mjs";
 
 const ADMIN = "admin-token", WRITER = "writer-token", READER = "reader-token", COLD = "cold-token";
@@ -187,23 +188,28 @@ async function latency(base, token, topic, n) {
   return { httpPost: summary(lat), wsPublish: summary(viaWS) };
 }
 
-// Three servers in the same run: the DO through wrangler dev (its
+// Four servers in the same run: the DO through wrangler dev (its
 // ProxyWorker in front), the same DO straight from workerd (Miniflare,
-// no proxy), and the native twin, `streamsql serve` (the cold-tier target).
+// no proxy), a plain-JavaScript DO that only stores and broadcasts (the
+// runtime's floor), and the native twin, `streamsql serve` (the cold-tier
+// target).
 test("warm ingest-to-subscriber latency with 1 and 100 subscribers", async () => {
   const direct = await startDirect(path.join(tmp, "direct-state"), {
     STREAMSQL_CONFIG: JSON.stringify(config),
     COLD_INGEST_URL: "",
     STREAMSQL_STATS: "true",
   });
+  const floor = await startFloor(path.join(tmp, "floor-state"));
   try {
     for (const n of [1, 100]) {
       measurements[`latency${n}`] = await latency(wsBase, ADMIN, `lat${n}`, n);
       measurements[`latency${n}Direct`] = await latency(`ws://127.0.0.1:${direct.port}`, ADMIN, `lat${n}`, n);
+      measurements[`latency${n}Floor`] = await latency(`ws://127.0.0.1:${floor.port}`, ADMIN, `lat${n}`, n);
       measurements[`latency${n}Serve`] = await latency(`ws://127.0.0.1:${cport}`, COLD, `slat${n}`, n);
     }
   } finally {
     await direct.dispose();
+    await floor.dispose();
   }
 });
 

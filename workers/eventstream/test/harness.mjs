@@ -73,22 +73,23 @@ export function startWrangler(port, persistDir, vars) {
 // process. The options come from wrangler.jsonc via wrangler's
 // unstable_getMiniflareWorkerOptions, the API made for this.
 export async function startDirect(persistDir, vars) {
-  const { Miniflare } = await import("miniflare");
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(workerDir, "wrangler.jsonc"));
-  const mf = new Miniflare({
+  return miniflare({
     ...workerOptions,
     name: "streamsql-eventstream",
-    modules: true,
     scriptPath: path.resolve(workerDir, main),
-    modulesRoot: workerDir,
-    host: "127.0.0.1",
-    port: 0,
     bindings: { ...workerOptions.bindings, ...vars },
     durableObjectsPersist: persistDir,
   });
+}
+
+// miniflare starts one workerd runtime and resolves with its port.
+export async function miniflare(options) {
+  const { Miniflare } = await import("miniflare");
+  const mf = new Miniflare({ modules: true, modulesRoot: workerDir, host: "127.0.0.1", port: 0, ...options });
   const url = await mf.ready;
-  return { url: url.href.replace(/\/$/, ""), port: Number(url.port), dispose: () => mf.dispose() };
+  return { port: Number(url.port), dispose: () => mf.dispose() };
 }
 
 // api makes JSON requests to base with an optional bearer token.
