@@ -8,7 +8,7 @@ import (
 // Arguments are not cast (sum(INTEGER) reads int32 and returns BIGINT),
 // except that a NULL-typed argument takes the natural type.
 
-func init() {
+func registerAggregates() {
 	register(&Function{Name: "count", Kind: Aggregate,
 		Doc: "count(*) counts rows; count(x) counts rows where x is not NULL.", Example: "count(1)",
 		Resolve: func(args []types.Type) (Signature, error) {

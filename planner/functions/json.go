@@ -9,7 +9,7 @@ import (
 // 0-based array indexes (integers); a missing path, a value of the wrong
 // kind or unparsable text gives NULL.
 
-func init() {
+func registerJSON() {
 	js := func(name string, aliases []string, ret types.Type, doc, ex string) {
 		register(&Function{Name: name, Aliases: aliases, Doc: doc, Example: ex, Resolve: jsonPath(name, ret)})
 	}

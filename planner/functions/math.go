@@ -6,7 +6,7 @@ import (
 
 // Conditional, math and hash functions.
 
-func init() {
+func registerMath() {
 	register(&Function{Name: "coalesce", Doc: "The first non-NULL argument; arguments are cast to their common type.",
 		Example: "coalesce(NULL, 2, 3)", Resolve: anyCommon("coalesce", 1, -1)})
 	register(&Function{Name: "nullif", Doc: "nullif(a, b): NULL if a = b, else a.",

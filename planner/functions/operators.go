@@ -6,7 +6,7 @@ import (
 
 // Operators, by their canonical names (see logical.Call).
 
-func init() {
+func registerOperators() {
 	register(&Function{Name: "+", Doc: "Addition: numbers (widening to the common type), TIMESTAMP/DATE + INTERVAL, DATE + integer days, INTERVAL + INTERVAL.",
 		Example: "1 + 2", Resolve: arith("+")})
 	register(&Function{Name: "-", Doc: "Subtraction: numbers, TIMESTAMP - INTERVAL, TIMESTAMP - TIMESTAMP (an INTERVAL), DATE - integer days, DATE - DATE (days), INTERVAL - INTERVAL.",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -49,10 +50,31 @@ type Function struct {
 	Specialize func(sig Signature, consts []any) Signature
 }
 
-var registry = map[string]*Function{}
+var (
+	registry     map[string]*Function
+	registryOnce sync.Once
+)
 
-// register adds f under its name and aliases; duplicates are programming
-// errors caught by the package's tests.
+// functions returns the registry, built on first use rather than at
+// package init: building it there cost every program that links the
+// planner its start-up time (a Durable Object's cold start most), and
+// most requests never resolve a function.
+func functions() map[string]*Function {
+	registryOnce.Do(func() {
+		registry = map[string]*Function{}
+		registerAggregates()
+		registerJSON()
+		registerMath()
+		registerOperators()
+		registerStrings()
+		registerTemporal()
+	})
+	return registry
+}
+
+// register adds f under its name and aliases (while functions builds the
+// registry); duplicates are programming errors caught by the package's
+// tests.
 func register(f *Function) {
 	if f.Result == "" {
 		f.Result = exampleResults[f.Name]
@@ -67,7 +89,7 @@ func register(f *Function) {
 
 // Lookup finds a function or operator by (case-insensitive) name or alias.
 func Lookup(name string) (*Function, bool) {
-	f, ok := registry[strings.ToLower(name)]
+	f, ok := functions()[strings.ToLower(name)]
 	return f, ok
 }
 
@@ -99,7 +121,7 @@ func ResolveConst(name string, args []types.Type, consts []any) (*Function, Sign
 func All() []*Function {
 	seen := map[*Function]bool{}
 	var out []*Function
-	for _, f := range registry {
+	for _, f := range functions() {
 		if !seen[f] {
 			seen[f] = true
 			out = append(out, f)

@@ -3,7 +3,7 @@ package functions
 // String functions. Lengths and positions count characters (UTF-8 code
 // points), 1-based, as in Postgres.
 
-func init() {
+func registerStrings() {
 	str := func(name string, aliases []string, doc, ex string, os ...overload) {
 		register(&Function{Name: name, Aliases: aliases, Doc: doc, Example: ex, Resolve: overloads(name, os...)})
 	}

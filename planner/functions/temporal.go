@@ -10,7 +10,7 @@ import (
 // DATE arguments are cast to TIMESTAMP (midnight) where a TIMESTAMP is
 // expected.
 
-func init() {
+func registerTemporal() {
 	register(&Function{Name: "now", Aliases: []string{"current_timestamp"},
 		Doc:     "The statement's start time; every call in one query returns the same instant.",
 		Example: "now() = now()", Resolve: overloads("now", fixed(tTimestamp))})
