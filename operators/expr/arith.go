@@ -23,7 +23,7 @@ import (
 
 var errDivZero = errors.New("division by zero")
 
-func init() {
+func registerArithKernels() {
 	for _, op := range []byte("+-*/%") {
 		kernels[string(op)] = arithFactory(op)
 	}

@@ -62,7 +62,7 @@ func (o cmpOp) holds(c int) bool {
 	return c >= 0
 }
 
-func init() {
+func registerCompareKernels() {
 	for name, op := range cmpOps {
 		kernels[name] = cmpFactory(op)
 	}

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -71,7 +72,28 @@ type callInfo struct {
 // factory builds the evaluator of one function for one call site.
 type factory func(c *callInfo) (Evaluator, error)
 
-var kernels = map[string]factory{}
+var (
+	kernels     map[string]factory
+	kernelsOnce sync.Once
+)
+
+// kernelTable returns the kernels by canonical name, registered on first
+// use rather than at package init, which every program linking the engine
+// paid at start-up (a Durable Object's cold start most).
+func kernelTable() map[string]factory {
+	kernelsOnce.Do(func() {
+		kernels = map[string]factory{}
+		registerArithKernels()
+		registerCompareKernels()
+		registerJSONKernels()
+		registerLikeKernels()
+		registerLogicKernels()
+		registerMathKernels()
+		registerStringsKernels()
+		registerTimeKernels()
+	})
+	return kernels
+}
 
 // nonStrict lists functions whose result may be non-NULL when an argument
 // is NULL; every other kernel returns NULL for a row with any NULL input.
@@ -87,12 +109,12 @@ var volatile = map[string]bool{"now": true, "current_date": true}
 // HasKernel reports whether a scalar function or operator (canonical name
 // or alias) has a kernel here.
 func HasKernel(name string) bool {
-	_, ok := kernels[canonical(name)]
+	_, ok := kernelTable()[canonical(name)]
 	return ok
 }
 
 func canonical(name string) string {
-	if _, ok := kernels[name]; ok {
+	if _, ok := kernelTable()[name]; ok {
 		return name
 	}
 	if f, ok := functions.Lookup(name); ok {
@@ -103,7 +125,7 @@ func canonical(name string) string {
 
 func (c *compiler) compileCall(e *logical.Call) (Evaluator, error) {
 	name := canonical(e.Func)
-	f, ok := kernels[name]
+	f, ok := kernelTable()[name]
 	if !ok {
 		return nil, fmt.Errorf("compiling %s: no kernel for function %s", e, e.Func)
 	}

@@ -30,7 +30,7 @@ const (
 	jsonExists                 // json_contains
 )
 
-func init() {
+func registerJSONKernels() {
 	for name, m := range map[string]jsonMode{
 		"json_get": jsonRaw, "->": jsonRaw, "json_as_text": jsonText, "->>": jsonText,
 		"json_get_str": jsonStr, "json_get_int": jsonInt, "json_get_float": jsonFloat,

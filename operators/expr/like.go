@@ -17,7 +17,7 @@ import (
 // LIKE / ILIKE and the regular-expression functions. Constant patterns are
 // compiled once per call site; varying ones are cached per batch.
 
-func init() {
+func registerLikeKernels() {
 	kernels["like"] = likeFactory(false)
 	kernels["ilike"] = likeFactory(true)
 	kernels["regexp_like"] = strKernel(regexpLikeFactory)

@@ -10,7 +10,7 @@ import (
 
 // Boolean logic, NULL tests and the conditional functions.
 
-func init() {
+func registerLogicKernels() {
 	kernels["and"] = logicFactory(false)
 	kernels["or"] = logicFactory(true)
 	kernels["not"] = notFactory

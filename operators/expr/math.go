@@ -17,7 +17,7 @@ import (
 
 // Math and hash kernels.
 
-func init() {
+func registerMathKernels() {
 	kernels["abs"] = numFactory(
 		func(v int32) (int32, error) {
 			if v < 0 {

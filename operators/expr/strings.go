@@ -17,7 +17,7 @@ import (
 
 // String kernels. Positions and lengths count characters (code points).
 
-func init() {
+func registerStringsKernels() {
 	kernels["lower"] = caseFactory(false)
 	kernels["upper"] = caseFactory(true)
 	kernels["length"] = strKernel(func(c *callInfo) (Evaluator, error) {

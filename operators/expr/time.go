@@ -14,7 +14,7 @@ import (
 
 // Date and time kernels over µs-since-epoch UTC timestamps.
 
-func init() {
+func registerTimeKernels() {
 	kernels["now"] = func(c *callInfo) (Evaluator, error) {
 		return newFunc(c, func(ctx *Context, n int, in []arrow.Array) (arrow.Array, error) {
 			var now int64
