@@ -46,10 +46,9 @@ type MessageDecoder struct {
 	json   *jsonDecoder
 	raw    int // column of the payload for raw, -1 if none
 	csv    csvFields
-	// only, for raw over a schema of just the value column, appends the
-	// payloads straight to a string builder: no per-row bookkeeping.
-	only *array.StringBuilder
-	rows int
+	// only, for raw over a schema of just the value column, takes the
+	// payloads straight into the column's buffers.
+	only *rawColumn
 }
 
 // NewMessageDecoder returns a decoder of format into rows of schema (all
@@ -75,7 +74,7 @@ func NewMessageDecoder(format string, schema *arrow.Schema, mem memory.Allocator
 			return nil, errors.New(`creating raw message decoder: the schema needs a VARCHAR column named "value" for the payload`)
 		}
 		if native.NumFields() == 1 {
-			d.only = array.NewStringBuilder(mem)
+			d.only = newRawColumn(mem)
 			break
 		}
 		d.bb = newBatchBuilder(mem, native, native, proj)
@@ -103,8 +102,7 @@ func (d *MessageDecoder) Decode(msg []byte) error {
 		}
 	case MessageRaw:
 		if d.only != nil {
-			d.only.BinaryBuilder.Append(msg)
-			d.rows++
+			d.only.append(msg)
 			return nil
 		}
 		d.bb.reset()
@@ -122,7 +120,7 @@ func (d *MessageDecoder) Decode(msg []byte) error {
 // Rows is the number of rows decoded since the last Flush.
 func (d *MessageDecoder) Rows() int {
 	if d.only != nil {
-		return d.rows
+		return d.only.n
 	}
 	return d.bb.n
 }
@@ -133,19 +131,12 @@ func (d *MessageDecoder) Flush() arrow.RecordBatch {
 	if d.only == nil {
 		return d.bb.flush()
 	}
-	if d.rows == 0 {
+	col := d.only.flush()
+	if col == nil {
 		return nil
 	}
-	data := d.only.DataLen()
-	col := d.only.NewArray()
 	defer col.Release()
-	n := d.rows
-	d.rows = 0
-	// The next batch is likely alike: size the builder once, not by
-	// doubling as it fills.
-	d.only.Reserve(n)
-	d.only.ReserveData(data)
-	return array.NewRecordBatch(d.schema, []arrow.Array{col}, int64(n))
+	return array.NewRecordBatch(d.schema, []arrow.Array{col}, int64(col.Len()))
 }
 
 // Release frees the decoder's builders; it may be called more than once.
@@ -155,7 +146,7 @@ func (d *MessageDecoder) Release() {
 		d.bb = nil
 	}
 	if d.only != nil {
-		d.only.Release()
+		d.only.close()
 		d.only = nil
 	}
 }

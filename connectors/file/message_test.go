@@ -1,9 +1,12 @@
 package file
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -51,14 +54,22 @@ func TestMessageDecoderJSONSkipsBadMessages(t *testing.T) {
 	}
 }
 
-func TestMessageDecoderRawAndCSV(t *testing.T) {
+// newRawDecoder returns a raw decoder on a checked allocator that must
+// be empty when the test ends.
+func newRawDecoder(t *testing.T) (*MessageDecoder, memory.Allocator) {
+	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	raw, err := NewMessageDecoder(MessageRaw, RawSchema, mem)
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	d, err := NewMessageDecoder(MessageRaw, RawSchema, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Release()
+	t.Cleanup(d.Release)
+	return d, mem
+}
+
+func TestMessageDecoderRawAndCSV(t *testing.T) {
+	raw, mem := newRawDecoder(t)
 	if err := raw.Decode([]byte("hello, world")); err != nil {
 		t.Fatal(err)
 	}
@@ -108,4 +119,86 @@ func TestMessageSchemaErrors(t *testing.T) {
 	if _, err := InferMessageSchema(MessageCSV, nil); err == nil {
 		t.Error("CSV inference accepted")
 	}
+}
+
+// Batches of growing, shrinking and empty payloads keep their values
+// while the decoder reuses the buffers of released batches, and batches
+// still held when the decoder is released stay valid and are freed.
+func TestMessageDecoderRawBatches(t *testing.T) {
+	d, _ := newRawDecoder(t)
+	if d.Flush() != nil {
+		t.Error("Flush without rows returned a batch")
+	}
+	var held []arrow.RecordBatch
+	for i, rows := range []int{1, 300, 5000, 40, 5000, 3, 0, 7000} {
+		want := make([]string, rows)
+		for r := range want {
+			want[r] = strings.Repeat(fmt.Sprint(i), (r*7+i)%50) // some empty
+			if err := d.Decode([]byte(want[r])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d.Rows() != rows {
+			t.Fatalf("batch %d: Rows = %d, want %d", i, d.Rows(), rows)
+		}
+		b := d.Flush()
+		if rows == 0 {
+			if b != nil {
+				t.Fatalf("batch %d: empty Flush returned %d rows", i, b.NumRows())
+			}
+			continue
+		}
+		col := b.Column(0).(*array.String)
+		if col.Len() != rows || col.NullN() != 0 {
+			t.Fatalf("batch %d: %d rows, %d nulls, want %d rows", i, col.Len(), col.NullN(), rows)
+		}
+		for r, w := range want {
+			if got := col.Value(r); got != w {
+				t.Fatalf("batch %d row %d = %q, want %q", i, r, got, w)
+			}
+		}
+		if i%3 == 0 {
+			held = append(held, b) // released after the decoder
+		} else {
+			b.Release()
+		}
+	}
+	d.Release()
+	d.Release()
+	for _, b := range held {
+		if n := b.Column(0).(*array.String).ValueLen(0); n < 0 {
+			t.Errorf("held batch unreadable")
+		}
+		b.Release()
+	}
+}
+
+// A recycler hands back the smallest kept buffer that fits, keeps a
+// bounded number and frees the rest to the allocator.
+func TestRecycler(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r := newRecycler(mem)
+	var bufs [][]byte
+	for i := range maxRecycled + 2 {
+		bufs = append(bufs, r.Allocate(64*(i+1)))
+	}
+	for _, b := range bufs {
+		r.Free(b)
+	}
+	if len(r.free) != maxRecycled {
+		t.Fatalf("kept %d buffers, want %d", len(r.free), maxRecycled)
+	}
+	if got := r.Allocate(100); len(got) != 192 {
+		t.Errorf("Allocate(100) returned %d bytes, want the kept 192 (the two smallest were freed)", len(got))
+	} else {
+		copy(got, "abc")
+		grown := r.Reallocate(5000, got)
+		if len(grown) < 5000 || string(grown[:3]) != "abc" {
+			t.Errorf("Reallocate lost the bytes or the size: %d %q", len(grown), grown[:3])
+		}
+		r.Free(grown)
+	}
+	r.close()
+	r.Free(r.Allocate(10)) // after close: straight to the allocator
 }

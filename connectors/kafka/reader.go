@@ -40,10 +40,10 @@ type splitReader struct {
 	out    *arrow.Schema
 
 	cl      *kgo.Client
-	pending []*kgo.Record // polled, not yet decoded (after next, in order)
-	buf     []*kgo.Record // pending's backing array, reused
-	next    int64         // offset of the first record not yet decoded
-	pos     int64         // offset of the first record not yet returned: the position
+	pending [][]*kgo.Record // polled runs of records, not yet decoded (after next, in order)
+	buf     [][]*kgo.Record // pending's backing array, reused
+	next    int64           // offset of the first record not yet decoded
+	pos     int64           // offset of the first record not yet returned: the position
 	dec     *file.MessageDecoder
 	meta    *metaBuilder
 	err     error // sticky
@@ -120,21 +120,31 @@ func (r *splitReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	waited := false
 	for r.dec.Rows() < r.rows && r.err == nil {
-		if len(r.pending) == 0 {
-			if err := r.poll(ctx, !waited); err != nil {
+		if len(r.pending) <= 1 {
+			// Take the next fetch as soon as the client has it (waiting
+			// only when there is nothing to decode): the client asks the
+			// broker for the one after only once it is taken, so this
+			// keeps a fetch in flight while the reader decodes.
+			wait := len(r.pending) == 0 && !waited
+			if err := r.poll(ctx, wait); err != nil {
 				return nil, err
 			}
-			waited = true
+			waited = waited || wait
 			if len(r.pending) == 0 {
 				break
 			}
 		}
-		take := min(len(r.pending), r.rows-r.dec.Rows())
-		for _, rec := range r.pending[:take] {
+		run := r.pending[0]
+		take := min(len(run), r.rows-r.dec.Rows())
+		for _, rec := range run[:take] {
 			r.add(rec)
 		}
-		clear(r.pending[:take]) // let the records go
-		r.pending = r.pending[take:]
+		if take < len(run) {
+			r.pending[0] = run[take:]
+		} else {
+			r.pending[0] = nil // let the records go
+			r.pending = r.pending[1:]
+		}
 	}
 	b := r.flush()
 	r.pos = r.next // the decoder is empty: everything up to next is out
@@ -150,10 +160,10 @@ func (r *splitReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	return nil, catalog.ErrIdle
 }
 
-// poll takes every record the client has buffered into pending, waiting
-// up to Linger for some when wait is set. Taking them all at once lets
-// the client fetch the next ones while this reader decodes. Only a
-// cancelled ctx is returned; a broker error becomes the sticky r.err.
+// poll appends every record the client has buffered to pending, waiting
+// up to Linger for some when wait is set. Only a cancelled ctx is
+// returned (the records polled are kept); a broker error becomes the
+// sticky r.err.
 func (r *splitReader) poll(ctx context.Context, wait bool) error {
 	var fs kgo.Fetches
 	if wait {
@@ -163,17 +173,33 @@ func (r *splitReader) poll(ctx context.Context, wait bool) error {
 	} else {
 		fs = r.cl.PollRecords(nil, 0) // what is buffered, at once
 	}
+	if len(r.pending) == 0 {
+		r.pending = r.buf[:0]
+	}
+	// A partition's records are taken as the client's own slice, not
+	// copied record by record.
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			r.pending = append(r.pending, p.Records)
+		}
+	})
+	r.buf = r.pending[:0]
 	if err := ctx.Err(); err != nil {
 		return err // not sticky: decoded rows stay for the next Read
 	}
 	if err := fetchError(ctx, fs); err != nil {
-		r.err = fmt.Errorf("reading kafka %s at offset %d: %w", r.id, r.next, err)
-		return nil
+		r.err = fmt.Errorf("reading kafka %s at offset %d: %w", r.id, r.fetched(), err)
 	}
-	r.pending = r.buf[:0]
-	fs.EachRecord(func(rec *kgo.Record) { r.pending = append(r.pending, rec) })
-	r.buf = r.pending[:0]
 	return nil
+}
+
+// fetched is the offset after the last record polled.
+func (r *splitReader) fetched() int64 {
+	if len(r.pending) == 0 {
+		return r.next
+	}
+	run := r.pending[len(r.pending)-1]
+	return run[len(run)-1].Offset + 1
 }
 
 // add decodes one record, or dead-letters it.
@@ -191,7 +217,7 @@ func (r *splitReader) add(rec *kgo.Record) {
 			r.err = fmt.Errorf("dead-lettering kafka %s offset %d: %w", r.id, rec.Offset, err)
 			return
 		}
-	} else {
+	} else if len(r.meta.kinds) > 0 {
 		r.meta.add(rec)
 	}
 	r.next = rec.Offset + 1
