@@ -121,11 +121,12 @@ func (r *splitReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	waited := false
 	for r.dec.Rows() < r.rows && r.err == nil {
 		if len(r.pending) <= 1 {
-			// Take the next fetch as soon as the client has it (waiting
-			// only when there is nothing to decode): the client asks the
-			// broker for the one after only once it is taken, so this
-			// keeps a fetch in flight while the reader decodes.
-			wait := len(r.pending) == 0 && !waited
+			// Take the next fetch as soon as the client has it: the
+			// client asks the broker for the one after only once it is
+			// taken, so this keeps a fetch in flight while the reader
+			// decodes. Wait only for the first rows: rows decoded
+			// already go out now rather than after Linger.
+			wait := len(r.pending) == 0 && !waited && r.dec.Rows() == 0
 			if err := r.poll(ctx, wait); err != nil {
 				return nil, err
 			}
