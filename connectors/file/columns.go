@@ -28,12 +28,11 @@ type column struct {
 	i64  *array.Int64Builder
 	i32  *array.Int32Builder
 	f64  *array.Float64Builder
-	str  *array.StringBuilder
+	str  *strColumn // VARCHAR, JSON; b is nil
 	bool *array.BooleanBuilder
 	ts   *array.TimestampBuilder
 	d32  *array.Date32Builder
 	iv   *array.MonthDayNanoIntervalBuilder
-	data int // string bytes in the previous batch, to pre-size the next
 }
 
 func newColumn(mem memory.Allocator, kind types.Kind) column {
@@ -61,16 +60,16 @@ func newColumn(mem memory.Allocator, kind types.Kind) column {
 		c.iv = array.NewMonthDayNanoIntervalBuilder(mem)
 		c.b = c.iv
 	default: // VARCHAR, JSON
-		c.str = array.NewStringBuilder(mem)
-		c.b = c.str
+		c.str = newStrColumn(mem)
 	}
 	return c
 }
 
+// reserve makes room for n more fixed-width values (a string column
+// sizes itself).
 func (c *column) reserve(n int) {
-	c.b.Reserve(n)
-	if c.str != nil && c.data > 0 {
-		c.str.ReserveData(c.data + c.data/8)
+	if c.b != nil {
+		c.b.Reserve(n)
 	}
 }
 
@@ -78,7 +77,7 @@ func (c *column) reserve(n int) {
 func (c *column) append(v *value) {
 	if !v.set {
 		if c.str != nil {
-			c.str.AppendNull()
+			c.str.appendNull()
 		} else {
 			c.b.UnsafeAppendBoolToBitmap(false)
 		}
@@ -101,9 +100,9 @@ func (c *column) append(v *value) {
 		c.iv.Append(arrow.MonthDayNanoInterval{Months: v.iv.Months, Days: v.iv.Days, Nanoseconds: v.iv.Micros * 1000})
 	default:
 		if v.isS {
-			c.str.Append(v.str)
+			appendStr(c.str, v.str)
 		} else {
-			c.str.BinaryBuilder.Append(v.b)
+			appendStr(c.str, v.b)
 		}
 	}
 }
@@ -167,11 +166,11 @@ func (bb *batchBuilder) flush() arrow.RecordBatch {
 	}
 	arrs := make([]arrow.Array, len(bb.cols))
 	for i := range bb.cols {
-		c := &bb.cols[i]
-		if c.str != nil {
-			c.data = c.str.DataLen()
+		if c := &bb.cols[i]; c.str != nil {
+			arrs[i] = c.str.flush()
+		} else {
+			arrs[i] = c.b.NewArray()
 		}
-		arrs[i] = c.b.NewArray()
 	}
 	cols := make([]arrow.Array, len(bb.out))
 	for i, s := range bb.out {
@@ -187,7 +186,11 @@ func (bb *batchBuilder) flush() arrow.RecordBatch {
 
 func (bb *batchBuilder) release() {
 	for i := range bb.cols {
-		bb.cols[i].b.Release()
+		if c := &bb.cols[i]; c.str != nil {
+			c.str.release()
+		} else {
+			c.b.Release()
+		}
 	}
 	bb.cols = nil
 }

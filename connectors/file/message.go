@@ -48,7 +48,7 @@ type MessageDecoder struct {
 	csv    csvFields
 	// only, for raw over a schema of just the value column, takes the
 	// payloads straight into the column's buffers.
-	only *rawColumn
+	only *strColumn
 }
 
 // NewMessageDecoder returns a decoder of format into rows of schema (all
@@ -74,7 +74,7 @@ func NewMessageDecoder(format string, schema *arrow.Schema, mem memory.Allocator
 			return nil, errors.New(`creating raw message decoder: the schema needs a VARCHAR column named "value" for the payload`)
 		}
 		if native.NumFields() == 1 {
-			d.only = newRawColumn(mem)
+			d.only = newStrColumn(mem)
 			break
 		}
 		d.bb = newBatchBuilder(mem, native, native, proj)
@@ -102,7 +102,7 @@ func (d *MessageDecoder) Decode(msg []byte) error {
 		}
 	case MessageRaw:
 		if d.only != nil {
-			d.only.append(msg)
+			appendStr(d.only, msg)
 			return nil
 		}
 		d.bb.reset()
@@ -146,7 +146,7 @@ func (d *MessageDecoder) Release() {
 		d.bb = nil
 	}
 	if d.only != nil {
-		d.only.close()
+		d.only.release()
 		d.only = nil
 	}
 }

@@ -121,9 +121,9 @@ func TestMessageSchemaErrors(t *testing.T) {
 	}
 }
 
-// Batches of growing, shrinking and empty payloads keep their values
-// while the decoder reuses the buffers of released batches, and batches
-// still held when the decoder is released stay valid and are freed.
+// Batches of growing, shrinking and empty payloads keep their values,
+// and batches still held when the decoder is released stay valid and are
+// freed.
 func TestMessageDecoderRawBatches(t *testing.T) {
 	d, _ := newRawDecoder(t)
 	if d.Flush() != nil {
@@ -173,32 +173,41 @@ func TestMessageDecoderRawBatches(t *testing.T) {
 	}
 }
 
-// A recycler hands back the smallest kept buffer that fits, keeps a
-// bounded number and frees the rest to the allocator.
-func TestRecycler(t *testing.T) {
+// A VARCHAR column's first NULL can come after many rows, and its
+// validity bitmap grows with the column.
+func TestMessageDecoderJSONStringNulls(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	r := newRecycler(mem)
-	var bufs [][]byte
-	for i := range maxRecycled + 2 {
-		bufs = append(bufs, r.Allocate(64*(i+1)))
+	schema, _ := ParseColumns("s VARCHAR")
+	d, err := NewMessageDecoder(MessageJSON, schema, mem)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, b := range bufs {
-		r.Free(b)
-	}
-	if len(r.free) != maxRecycled {
-		t.Fatalf("kept %d buffers, want %d", len(r.free), maxRecycled)
-	}
-	if got := r.Allocate(100); len(got) != 192 {
-		t.Errorf("Allocate(100) returned %d bytes, want the kept 192 (the two smallest were freed)", len(got))
-	} else {
-		copy(got, "abc")
-		grown := r.Reallocate(5000, got)
-		if len(grown) < 5000 || string(grown[:3]) != "abc" {
-			t.Errorf("Reallocate lost the bytes or the size: %d %q", len(grown), grown[:3])
+	defer d.Release()
+	for _, firstNull := range []int{0, 700, -1} {
+		var want []string
+		for i := range 3000 {
+			null := firstNull >= 0 && i >= firstNull && i%5 != 1
+			msg, w := fmt.Sprintf(`{"s":"v%d"}`, i), fmt.Sprintf("v%d", i)
+			if null {
+				msg, w = `{"s":null}`, "(null)"
+			}
+			if err := d.Decode([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, w)
 		}
-		r.Free(grown)
+		b := d.Flush()
+		col := b.Column(0).(*array.String)
+		for i, w := range want {
+			got := "(null)"
+			if col.IsValid(i) {
+				got = col.Value(i)
+			}
+			if got != w {
+				t.Fatalf("first NULL at %d: row %d = %q, want %q", firstNull, i, got, w)
+			}
+		}
+		b.Release()
 	}
-	r.close()
-	r.Free(r.Allocate(10)) // after close: straight to the allocator
 }
