@@ -4,7 +4,8 @@
 // No Go, no engine: what EventStreamDO takes above this is ours, the rest
 // is the runtime's. Its source is a string so that `node --test test/`,
 // which runs every file here, does not import "cloudflare:workers".
-import { miniflare } from "./harness.mjs";
+import path from "node:path";
+import { miniflare, workerDir } from "./harness.mjs";
 
 const source = `import { DurableObject } from "cloudflare:workers";
 
@@ -44,7 +45,8 @@ export default {
 // startDirect serves EventStreamDO.
 export function startFloor(persistDir) {
   return miniflare({
-    modules: [{ type: "ESModule", path: "floor.js", contents: source }],
+    // The path only names the module (under modulesRoot, whatever the cwd).
+    modules: [{ type: "ESModule", path: path.join(workerDir, "test", "floor.js"), contents: source }],
     compatibilityDate: "2026-04-01",
     durableObjects: { FLOOR: { className: "FloorDO", useSQLite: true } },
     durableObjectsPersist: persistDir,
