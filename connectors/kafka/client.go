@@ -173,6 +173,7 @@ func (c *config) consumerOpts(from map[int32]int64) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: parts}),
 		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.WithPools(records),
 	}
 	if c.committed {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))

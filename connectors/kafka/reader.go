@@ -203,8 +203,10 @@ func (r *splitReader) fetched() int64 {
 	return run[len(run)-1].Offset + 1
 }
 
-// add decodes one record, or dead-letters it.
+// add decodes one record, or dead-letters it, and hands its memory back
+// to the client's pool: nothing of it is kept.
 func (r *splitReader) add(rec *kgo.Record) {
+	defer rec.Recycle()
 	if r.err != nil || rec.Offset < r.next || (r.end >= 0 && rec.Offset >= r.end) {
 		return // after a failure; before the position (a batch's head); past a scan's end
 	}
