@@ -22,8 +22,10 @@
 //	stats()                         → Promise<statsJSON>
 //
 // hooks are the object's: sql(query, ...args) → rows (arrays, blobs as
-// Uint8Array), send(id, text, lastId), close(id, code, reason),
-// coldSend(topic, Uint8Array) → Promise, flushSoon(), log(text).
+// Uint8Array), send(id, text, lastId), sendAll(ids, frames, lastId) (one
+// batch of frames to many sockets, each list joined with newlines),
+// close(id, code, reason), coldSend(topic, Uint8Array) → Promise,
+// flushSoon(), log(text).
 package main
 
 import (
