@@ -118,8 +118,15 @@ func (s *Server) authorizeTables(token string, tables []string) error {
 	}
 	for _, t := range tables {
 		if granted(rules, t)&ScopeRead == 0 {
-			return fmt.Errorf("%w: no read scope on %q", ErrForbidden, t)
+			return NoReadScope(t)
 		}
 	}
 	return nil
+}
+
+// NoReadScope is the refusal of a query reading table without the scope
+// (wraps ErrForbidden): the words `streamsql serve` and the Durable Object
+// both answer with.
+func NoReadScope(table string) error {
+	return fmt.Errorf("%w: no read scope on %q", ErrForbidden, table)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -23,27 +22,20 @@ func (h *Host) liveRequest(s *socket, text string) (*Attachment, error) {
 	if s.att.SQL != "" {
 		return nil, nil // the query is running; clients send nothing more
 	}
-	var req struct {
-		SQL    string          `json:"sql"`
-		Params json.RawMessage `json:"params"`
-	}
-	if err := json.Unmarshal([]byte(text), &req); err != nil || strings.TrimSpace(req.SQL) == "" {
-		h.failSocket(s, errors.New(`reading request: want {"sql":"…","params":[…]}`), closePolicy)
-		return nil, nil
-	}
-	params, err := live.ParseParams(req.Params)
+	req, err := live.ParseRequest([]byte(text))
 	if err != nil {
 		h.failSocket(s, err, closePolicy)
 		return nil, nil
 	}
 	att := s.att
 	att.SQL, att.Params = req.SQL, req.Params
-	if denied := h.deniedTables(&att, params); len(denied) > 0 {
-		h.failSocket(s, fmt.Errorf("forbidden: %w: no read scope on %s", eventstream.ErrForbidden, strings.Join(denied, ", ")), closePolicy)
+	if denied := h.deniedTables(&att, req.Values); len(denied) > 0 {
+		// Worded as `streamsql serve`'s live handler words it.
+		h.failSocket(s, fmt.Errorf("not authorized: %w: %w", live.ErrForbidden, eventstream.NoReadScope(denied[0])), closePolicy)
 		return nil, nil
 	}
 	s.att = att
-	h.subscribeLive(s, params)
+	h.subscribeLive(s, req.Values)
 	return &att, nil
 }
 

@@ -70,7 +70,7 @@ func TestLiveSocketRefusals(t *testing.T) {
 		if !strings.HasPrefix(got[0].text, `{"error":`) || got[1].closeCode != closePolicy {
 			t.Errorf("%s: got %+v", id, got)
 		}
-		if id == "denied" && !strings.Contains(got[0].text, "no read scope on secret") {
+		if id == "denied" && !strings.Contains(got[0].text, `not authorized: forbidden: token not allowed: no read scope on \"secret\"`) {
 			t.Errorf("denied: %s", got[0].text)
 		}
 	}

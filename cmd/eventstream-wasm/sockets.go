@@ -139,7 +139,7 @@ func (h *Host) acceptLive(c eventstream.Call) Accepted {
 			return refuse(statusBadRequest, err)
 		}
 		if denied := h.deniedTables(att, params); len(denied) > 0 {
-			return refuse(statusForbidden, fmt.Errorf("%w: no read scope on %s", eventstream.ErrForbidden, strings.Join(denied, ", ")))
+			return refuse(statusForbidden, fmt.Errorf("%w: %w", live.ErrForbidden, eventstream.NoReadScope(denied[0])))
 		}
 	}
 	return Accepted{Status: statusSwitchingProtocols, Attachment: att}

@@ -107,11 +107,11 @@ func (h *handler) fromFirstFrame(ctx context.Context, conn *websocket.Conn, r *h
 	if typ != websocket.MessageText {
 		return nil, errors.New("reading request: want a text frame")
 	}
-	sql, params, err := parseRequest(frame)
+	req, err := ParseRequest(frame)
 	if err != nil {
 		return nil, err
 	}
-	q, err := h.m.prepare(sql, params)
+	q, err := h.m.prepare(req.SQL, req.Values)
 	if err != nil {
 		return nil, err
 	}

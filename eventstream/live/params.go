@@ -13,29 +13,33 @@ import (
 // answers 401 Unauthorized.
 var ErrForbidden = errors.New("forbidden")
 
-// request is the first frame a client may send.
-type request struct {
+// Request is a live query as a client sends it in its first frame:
+// {"sql": "…", "params": […]}.
+type Request struct {
 	SQL    string          `json:"sql"`
-	Params json.RawMessage `json:"params"`
+	Params json.RawMessage `json:"params"` // as sent: what a host keeps to resubscribe
+	Values []any           `json:"-"`      // Params decoded (ParseParams)
 }
 
-// parseRequest decodes the first frame.
-func parseRequest(frame []byte) (string, []any, error) {
-	var req request
+// ParseRequest decodes a first frame; its errors are what the client is
+// told.
+func ParseRequest(frame []byte) (Request, error) {
+	var req Request
 	if err := json.Unmarshal(frame, &req); err != nil {
-		return "", nil, fmt.Errorf("reading request: want {\"sql\":\"…\",\"params\":[…]}: %w", err)
+		return Request{}, fmt.Errorf("reading request: want {\"sql\":\"…\",\"params\":[…]}: %w", err)
 	}
 	if strings.TrimSpace(req.SQL) == "" {
-		return "", nil, errors.New("reading request: sql is missing")
+		return Request{}, errors.New("reading request: sql is missing")
 	}
-	params, err := ParseParams(req.Params)
+	vals, err := ParseParams(req.Params)
 	if err != nil {
-		return "", nil, err
+		return Request{}, err
 	}
-	return req.SQL, params, nil
+	req.Values = vals
+	return req, nil
 }
 
-// parseParams decodes a JSON array of parameter values: null, booleans,
+// ParseParams decodes a JSON array of parameter values: null, booleans,
 // numbers (integers as int64, others as float64) and strings.
 func ParseParams(raw []byte) ([]any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {

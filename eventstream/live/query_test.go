@@ -116,7 +116,7 @@ func TestParseParams(t *testing.T) {
 	if p, err := ParseParams(nil); p != nil || err != nil {
 		t.Errorf("no params = %v, %v", p, err)
 	}
-	if _, _, err := parseRequest([]byte(`{"params":[1]}`)); err == nil {
+	if _, err := ParseRequest([]byte(`{"params":[1]}`)); err == nil {
 		t.Error("a request without sql was accepted")
 	}
 }

@@ -1,5 +1,6 @@
 // End-to-end check of EventStreamDO under `wrangler dev` (local workerd):
-// the HTTP/WebSocket contract of `streamsql serve`, auth rules, live SQL,
+// the HTTP/WebSocket contract, run against the DO and against its native
+// twin `streamsql serve` with the same topics and tokens, auth rules, live SQL,
 // the cold-tier dual path into a real `streamsql serve`, a runtime restart
 // with nothing lost, and the measurements the README reports (written to
 // build/measurements.json).
@@ -16,6 +17,7 @@ const ADMIN = "admin-token", WRITER = "writer-token", READER = "reader-token", C
 const tmp = mkdtempSync(path.join(os.tmpdir(), "eventstream-do-"));
 const measurements = {};
 let wport, cport, wrangler, cold, call, coldCall, wsBase;
+let theDO, twin, twinProc; // the contract targets: the DO, and `streamsql serve` as its twin
 
 const config = {
   topicSchemas: ["orders=id BIGINT, amount DOUBLE, customer VARCHAR", "clicks=page VARCHAR", "load=n BIGINT, amount DOUBLE"],
@@ -49,11 +51,24 @@ before(async () => {
     name: "streamsql serve", ready: /serving events at/, timeoutMs: 30_000,
   });
   measurements.coldStartMs = [await boot()];
+  theDO = { ...target(wport), orderIDs };
+  // The native twin, with the DO's topics and tokens, for the contract tests.
+  const tport = await freePort();
+  const tokens = path.join(tmp, "tokens");
+  writeFileSync(tokens, config.tokens + "\n");
+  const args = ["serve", "--addr", `127.0.0.1:${tport}`, "--state-dir", path.join(tmp, "twin"), "--cold=false",
+    "--hot-retention", config.hotRetention, "--tokens-file", tokens];
+  for (const ts of config.topicSchemas) args.push("--topic-schema", ts);
+  twinProc = await start(path.join(workerDir, "build", "streamsql"), args, {
+    name: "streamsql serve (twin)", ready: /serving events at/, timeoutMs: 30_000,
+  });
+  twin = target(tport);
 });
 
 after(async () => {
   await stop(wrangler);
   await stop(cold);
+  await stop(twinProc);
   rmSync(tmp, { recursive: true, force: true });
   const wasm = readFileSync(path.join(workerDir, "build", "eventstream.wasm"));
   measurements.wasmBytes = statSync(path.join(workerDir, "build", "eventstream.wasm")).size;
@@ -62,94 +77,115 @@ after(async () => {
   console.log("measurements:", JSON.stringify(measurements));
 });
 
-const orderIDs = [];
-
-async function ingestOrders(rows, token = ADMIN) {
+async function ingestOrders(t, rows, token = ADMIN) {
   const body = rows.map((r) => JSON.stringify(r)).join("\n");
-  const r = await call("POST", "/events?topic=orders", body, token);
+  const r = await t.call("POST", "/events?topic=orders", body, token);
   assert.equal(r.status, 200, r.text);
-  orderIDs.push(...r.json.ids);
+  t.orderIDs.push(...r.json.ids);
   return r.json.ids;
 }
 
-test("auth rules: 401 without a token, 403 without the scope", async () => {
-  assert.equal((await call("POST", "/events?topic=orders", { id: 0 })).status, 401);
-  assert.equal((await call("POST", "/events?topic=orders", { id: 0 }, "not-a-token")).status, 401);
-  assert.equal((await call("POST", "/events?topic=orders", { id: 0 }, READER)).status, 403);
-  assert.equal((await call("POST", "/events?topic=clicks", { page: "x" }, WRITER)).status, 403);
-  assert.equal((await call("POST", "/query", { sql: "SELECT 1" })).status, 401);
-  assert.equal(await handshake(wport, "/events?topic=orders"), 401);
-  assert.equal(await handshake(wport, "/events?topic=clicks", READER), 403);
-  assert.equal(await handshake(wport, "/events?topic=orders", READER), 101);
-  assert.equal(await handshake(wport, "/live?sql=" + encodeURIComponent("SELECT page FROM clicks"), READER), 403);
-  assert.equal(await handshake(wport, "/live?sql=" + encodeURIComponent("SELECT id FROM orders"), READER), 101);
-  const w = await call("POST", "/events?topic=orders", { id: 1, amount: 5, customer: "ann" }, WRITER);
-  assert.equal(w.status, 200, w.text);
-  orderIDs.push(...w.json.ids);
-  // A read-only socket that publishes is closed by policy.
-  const ro = new Client(`${wsBase}/events?topic=orders&access_token=${READER}`);
-  await ro.opened;
-  ro.ws.send(JSON.stringify({ id: 99 }));
-  assert.equal((await ro.closedWith()).code, 1008);
-});
+// target is one server the contract tests run against: its JSON API,
+// WebSocket base, port (for raw handshakes) and the ids of the orders it
+// acknowledged, in order.
+function target(port) {
+  return { call: api(`http://127.0.0.1:${port}`), wsBase: `ws://127.0.0.1:${port}`, port, orderIDs: [] };
+}
 
-test("ingest → WebSocket subscriber: replay of the window, then tail, in order", async () => {
-  await ingestOrders([{ id: 2, amount: 12.5, customer: "bob" }, { id: 3, amount: 7, customer: "ann" }]);
-  const sub = new Client(`${wsBase}/events?topic=orders&from=earliest&access_token=${READER}`);
-  await sub.opened;
-  await sub.until((f) => f.length >= orderIDs.length, 15_000, "replay");
-  await ingestOrders([{ id: 4, amount: 30, customer: "cat" }]);
-  // Publishing on the socket is ingest too.
-  const pub = new Client(`${wsBase}/events?topic=orders&access_token=${WRITER}`);
-  await pub.opened;
-  pub.ws.send(JSON.stringify({ id: 5, amount: 1, customer: "bob" }));
-  const frames = await sub.until((f) => f.length >= orderIDs.length + 1, 15_000, "tail");
-  const ids = frames.map((f) => f.data._id);
-  assert.deepEqual(ids.slice(0, orderIDs.length), orderIDs);
-  assert.equal(new Set(ids).size, ids.length, "no duplicates");
-  assert.deepEqual([...ids].sort(), ids, "ids in order");
-  orderIDs.push(ids[ids.length - 1]);
-  assert.equal(frames.at(-1).data.id, 5);
-  sub.close();
-  pub.close();
-});
+// The DO's acknowledged orders, which the tests after the contract
+// (dual path, restart) check.
+const orderIDs = [];
 
-test("live windowed aggregate over a topic", async () => {
-  const ts = (s) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-  const post = async (events) => assert.equal((await call("POST", "/events?topic=clicks", events.map((e) => JSON.stringify(e)).join("\n"), ADMIN)).status, 200);
-  await post([{ page: "a", timestamp: ts(1) }, { page: "a", timestamp: ts(2) }, { page: "b", timestamp: ts(3) }]);
-  const sql = "SELECT window_start, page, COUNT(*) AS n FROM TUMBLE(clicks, timestamp, INTERVAL '10' SECOND) GROUP BY window_start, page";
-  const live = new Client(`${wsBase}/live?access_token=${ADMIN}`);
-  await live.opened;
-  live.ws.send(JSON.stringify({ sql, params: [] }));
-  await post([{ page: "a", timestamp: ts(15) }]); // closes [00:00, 00:10)
-  const frames = await live.until((f) => f.some((x) => x.data.rows && x.data.rows.length), 20_000, "window close");
-  const update = frames.find((x) => x.data.rows && x.data.rows.length).data;
-  assert.deepEqual(update.columns, ["window_start", "page", "n"]);
-  const rows = update.rows.map((r) => [r[1], r[2]]).sort();
-  assert.deepEqual(rows, [["a", 2], ["b", 1]]);
-  assert.match(update.rows[0][0], /^2026-01-01 00:00:00/);
-  live.close();
-  // A query the token may not read ends with an error frame.
-  const denied = new Client(`${wsBase}/live?access_token=${READER}`);
-  await denied.opened;
-  denied.ws.send(JSON.stringify({ sql: "SELECT page FROM clicks" }));
-  const closed = await denied.closedWith();
-  assert.equal(closed.code, 1008);
-  assert.match(denied.frames[0].data.error, /no read scope on clicks/);
-});
+// contract registers the HTTP/WebSocket contract tests against one server
+// (get returns it once started): the DO and its native twin, `streamsql
+// serve` with the same topics and tokens, must answer alike.
+function contract(name, get) {
+  test(`${name}: auth rules: 401 without a token, 403 without the scope`, async () => {
+    const t = get(), { call, wsBase, port, orderIDs } = t;
+    assert.equal((await call("POST", "/events?topic=orders", { id: 0 })).status, 401);
+    assert.equal((await call("POST", "/events?topic=orders", { id: 0 }, "not-a-token")).status, 401);
+    assert.equal((await call("POST", "/events?topic=orders", { id: 0 }, READER)).status, 403);
+    assert.equal((await call("POST", "/events?topic=clicks", { page: "x" }, WRITER)).status, 403);
+    assert.equal((await call("POST", "/query", { sql: "SELECT 1" })).status, 401);
+    assert.equal(await handshake(port, "/events?topic=orders"), 401);
+    assert.equal(await handshake(port, "/events?topic=clicks", READER), 403);
+    assert.equal(await handshake(port, "/events?topic=orders", READER), 101);
+    assert.equal(await handshake(port, "/live?sql=" + encodeURIComponent("SELECT page FROM clicks"), READER), 403);
+    assert.equal(await handshake(port, "/live?sql=" + encodeURIComponent("SELECT id FROM orders"), READER), 101);
+    const w = await call("POST", "/events?topic=orders", { id: 1, amount: 5, customer: "ann" }, WRITER);
+    assert.equal(w.status, 200, w.text);
+    orderIDs.push(...w.json.ids);
+    // A read-only socket that publishes is closed by policy.
+    const ro = new Client(`${wsBase}/events?topic=orders&access_token=${READER}`);
+    await ro.opened;
+    ro.ws.send(JSON.stringify({ id: 99 }));
+    assert.equal((await ro.closedWith()).code, 1008);
+  });
 
-test("hot query with parameters", async () => {
-  const r = await call("POST", "/query", {
-    sql: "SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM orders WHERE amount > $1 AND customer <> $2 GROUP BY customer ORDER BY customer",
-    params: [6, "cat"],
-  }, READER);
-  assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json.columns, ["customer", "n", "total"]);
-  assert.deepEqual(r.json.rows, [["bob", 1, 12.5], ["ann", 1, 7]].sort());
-  const bad = await call("POST", "/query", { sql: "CREATE TABLE t2 (a BIGINT)" }, ADMIN);
-  assert.equal(bad.status, 403);
-});
+  test(`${name}: ingest → WebSocket subscriber: replay of the window, then tail, in order`, async () => {
+    const t = get(), { call, wsBase, port, orderIDs } = t;
+    await ingestOrders(t, [{ id: 2, amount: 12.5, customer: "bob" }, { id: 3, amount: 7, customer: "ann" }]);
+    const sub = new Client(`${wsBase}/events?topic=orders&from=earliest&access_token=${READER}`);
+    await sub.opened;
+    await sub.until((f) => f.length >= orderIDs.length, 15_000, "replay");
+    await ingestOrders(t, [{ id: 4, amount: 30, customer: "cat" }]);
+    // Publishing on the socket is ingest too.
+    const pub = new Client(`${wsBase}/events?topic=orders&access_token=${WRITER}`);
+    await pub.opened;
+    pub.ws.send(JSON.stringify({ id: 5, amount: 1, customer: "bob" }));
+    const frames = await sub.until((f) => f.length >= orderIDs.length + 1, 15_000, "tail");
+    const ids = frames.map((f) => f.data._id);
+    assert.deepEqual(ids.slice(0, orderIDs.length), orderIDs);
+    assert.equal(new Set(ids).size, ids.length, "no duplicates");
+    assert.deepEqual([...ids].sort(), ids, "ids in order");
+    orderIDs.push(ids[ids.length - 1]);
+    assert.equal(frames.at(-1).data.id, 5);
+    sub.close();
+    pub.close();
+  });
+
+  test(`${name}: live windowed aggregate over a topic`, async () => {
+    const t = get(), { call, wsBase, port, orderIDs } = t;
+    const ts = (s) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const post = async (events) => assert.equal((await call("POST", "/events?topic=clicks", events.map((e) => JSON.stringify(e)).join("\n"), ADMIN)).status, 200);
+    await post([{ page: "a", timestamp: ts(1) }, { page: "a", timestamp: ts(2) }, { page: "b", timestamp: ts(3) }]);
+    const sql = "SELECT window_start, page, COUNT(*) AS n FROM TUMBLE(clicks, timestamp, INTERVAL '10' SECOND) GROUP BY window_start, page";
+    const live = new Client(`${wsBase}/live?access_token=${ADMIN}`);
+    await live.opened;
+    live.ws.send(JSON.stringify({ sql, params: [] }));
+    await post([{ page: "a", timestamp: ts(15) }]); // closes [00:00, 00:10)
+    const frames = await live.until((f) => f.some((x) => x.data.rows && x.data.rows.length), 20_000, "window close");
+    const update = frames.find((x) => x.data.rows && x.data.rows.length).data;
+    assert.deepEqual(update.columns, ["window_start", "page", "n"]);
+    const rows = update.rows.map((r) => [r[1], r[2]]).sort();
+    assert.deepEqual(rows, [["a", 2], ["b", 1]]);
+    assert.match(update.rows[0][0], /^2026-01-01 00:00:00/);
+    live.close();
+    // A query the token may not read ends with an error frame.
+    const denied = new Client(`${wsBase}/live?access_token=${READER}`);
+    await denied.opened;
+    denied.ws.send(JSON.stringify({ sql: "SELECT page FROM clicks" }));
+    const closed = await denied.closedWith();
+    assert.equal(closed.code, 1008);
+    assert.match(denied.frames[0].data.error, /^not authorized: forbidden: token not allowed: no read scope on "clicks"$/);
+  });
+
+  test(`${name}: hot query with parameters`, async () => {
+    const t = get(), { call, wsBase, port, orderIDs } = t;
+    const r = await call("POST", "/query", {
+      sql: "SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM orders WHERE amount > $1 AND customer <> $2 GROUP BY customer ORDER BY customer",
+      params: [6, "cat"],
+    }, READER);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.columns, ["customer", "n", "total"]);
+    assert.deepEqual(r.json.rows, [["bob", 1, 12.5], ["ann", 1, 7]].sort());
+    const bad = await call("POST", "/query", { sql: "CREATE TABLE t2 (a BIGINT)" }, ADMIN);
+    assert.equal(bad.status, 403);
+  });
+}
+
+contract("EventStreamDO", () => theDO);
+contract("streamsql serve", () => twin);
 
 // latency measures warm ingest-to-subscriber latency on one server: n
 // subscribers of a fresh topic, 100 events POSTed one at a time, then 100
@@ -237,7 +273,7 @@ test("runtime killed between ingest and query loses nothing", async () => {
   assert.deepEqual(frames.map((f) => f.data._id), orderIDs);
   sub.close();
   // New ids continue after the replayed ones.
-  const [next] = await ingestOrders([{ id: 6, amount: 2, customer: "dan" }]);
+  const [next] = await ingestOrders(theDO, [{ id: 6, amount: 2, customer: "dan" }]);
   assert.ok(next > orderIDs.at(-2), `${next} after ${orderIDs.at(-2)}`);
 });
 
