@@ -122,9 +122,18 @@ func jsonReply(status int, v any) Reply {
 // challenge, or 403.
 func authReply(err error) Reply {
 	if errors.Is(err, ErrUnauthorized) {
-		r := errorReply(statusUnauthorized, err.Error())
-		r.Header = append(r.Header, [2]string{"WWW-Authenticate", `Bearer realm="streamsql"`})
-		return r
+		return ErrorReply(statusUnauthorized, err)
 	}
-	return errorReply(statusForbidden, err.Error())
+	return ErrorReply(statusForbidden, err)
+}
+
+// ErrorReply is the API's refusal, {"error": …}, with a Bearer challenge
+// on 401: for hosts that answer part of the API themselves (a Durable
+// Object's WebSocket handshakes).
+func ErrorReply(status int, err error) Reply {
+	r := errorReply(status, err.Error())
+	if status == statusUnauthorized {
+		r.Header = append(r.Header, [2]string{"WWW-Authenticate", `Bearer realm="streamsql"`})
+	}
+	return r
 }

@@ -169,9 +169,14 @@ func (h *Host) ServeHTTP(ctx context.Context, r Request) Response {
 			h.srv.Config().Logf("eventstream-wasm: %v", err)
 		}
 	}
-	resp := Response{Status: reply.Status, Body: reply.Body}
-	for _, hd := range reply.Header {
-		resp.Headers = append(resp.Headers, Header(hd))
+	return responseOf(reply)
+}
+
+// responseOf is the server's reply as the object answers it.
+func responseOf(r eventstream.Reply) Response {
+	resp := Response{Status: r.Status, Body: r.Body}
+	for _, h := range r.Header {
+		resp.Headers = append(resp.Headers, Header(h))
 	}
 	return resp
 }
@@ -189,8 +194,7 @@ const (
 
 // errorResponse answers {"error": …} as the server does.
 func errorResponse(status int, err error) Response {
-	body := fmt.Appendf(nil, "{\"error\":%q}\n", err.Error())
-	return Response{Status: status, Headers: []Header{{"Content-Type", "application/json"}}, Body: body}
+	return responseOf(eventstream.ErrorReply(status, err))
 }
 
 // Stats is the host's memory and load, for measurement.

@@ -83,9 +83,6 @@ func (h *Host) AcceptSocket(ctx context.Context, r Request) Accepted {
 
 func refuse(status int, err error) Accepted {
 	resp := errorResponse(status, err)
-	if status == statusUnauthorized {
-		resp.Headers = append(resp.Headers, Header{"WWW-Authenticate", `Bearer realm="streamsql"`})
-	}
 	return Accepted{Status: status, Refusal: &resp}
 }
 
