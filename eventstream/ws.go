@@ -149,7 +149,7 @@ func (s *Server) writeEvents(ctx context.Context, conn *websocket.Conn, raw *coa
 // context when the client goes away or breaks a rule.
 func (s *Server) readFrames(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, topic string, canWrite bool) {
 	defer cancel()
-	limit := newRateLimiter(s.cfg.WSMessageRate, s.cfg.Now())
+	limit := NewRateLimiter(s.cfg.WSMessageRate, s.cfg.Now())
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {
@@ -159,7 +159,7 @@ func (s *Server) readFrames(ctx context.Context, cancel context.CancelFunc, conn
 			conn.Close(websocket.StatusPolicyViolation, reasonNoWrite)
 			return
 		}
-		if !limit.allow(s.cfg.Now()) {
+		if !limit.Allow(s.cfg.Now()) {
 			conn.Close(websocket.StatusPolicyViolation, reasonRate)
 			return
 		}
@@ -179,28 +179,4 @@ func (s *Server) readFrames(ctx context.Context, cancel context.CancelFunc, conn
 			return
 		}
 	}
-}
-
-// rateLimiter is a token bucket: rate tokens a second, holding at most
-// one second's worth.
-type rateLimiter struct {
-	rate, tokens float64
-	last         time.Time
-}
-
-func newRateLimiter(perSecond int, now time.Time) *rateLimiter {
-	return &rateLimiter{rate: float64(perSecond), tokens: float64(perSecond), last: now}
-}
-
-// allow takes a token if there is one.
-func (l *rateLimiter) allow(now time.Time) bool {
-	if d := now.Sub(l.last); d > 0 {
-		l.tokens = min(l.rate, l.tokens+d.Seconds()*l.rate)
-		l.last = now
-	}
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
 }

@@ -146,7 +146,7 @@ func (h *Host) acceptLive(c eventstream.Call) Accepted {
 type socket struct {
 	id    string
 	att   Attachment
-	limit *rateLimiter
+	limit *eventstream.RateLimiter
 
 	mu      sync.Mutex
 	cancel  func()
@@ -193,7 +193,7 @@ func (s *socket) stop() {
 // events socket streams its topic from att.From; a live socket with its
 // SQL subscribes to the query.
 func (h *Host) OpenSocket(id string, att Attachment) error {
-	s := &socket{id: id, att: att, limit: newRateLimiter(h.srv.Config().WSMessageRate, time.Now())}
+	s := &socket{id: id, att: att, limit: eventstream.NewRateLimiter(h.srv.Config().WSMessageRate, time.Now())}
 	h.mu.Lock()
 	if old := h.sockets[id]; old != nil {
 		h.mu.Unlock()
@@ -316,7 +316,7 @@ func (h *Host) publish(ctx context.Context, s *socket, text string) {
 	case !s.att.Write:
 		h.closeSocketStopping(s, closePolicy, "token has no write scope on this topic")
 		return
-	case !s.limit.allow(time.Now()):
+	case !s.limit.Allow(time.Now()):
 		h.closeSocketStopping(s, closePolicy, "publish rate limit exceeded")
 		return
 	}
