@@ -318,10 +318,9 @@ func (s *benchSubscriber) readRaw(ctx context.Context, buf []byte) {
 			s.closedByUs = ctx.Err() != nil
 			return
 		}
-		now := time.Now().UnixNano()
 		s.delivered.Add(1)
 		if sent, ok := sentField(buf); ok {
-			s.hist.record(time.Duration(now - sent))
+			s.hist.record(time.Duration(s.raw.arrivedAt() - sent))
 		} else {
 			s.unparsed++
 		}

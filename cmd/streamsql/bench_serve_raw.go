@@ -21,7 +21,23 @@ import (
 // its own as small as it can.
 type rawSubscriber struct {
 	c  net.Conn
+	in *stampedReader
 	br *bufio.Reader
+}
+
+// stampedReader notes when each read from the connection returned, so a
+// message's arrival is the read that completed it: the frames that one
+// read brings share an arrival time and cost one clock reading, not one
+// each.
+type stampedReader struct {
+	c  net.Conn
+	at int64 // unix ns when the last Read returned
+}
+
+func (s *stampedReader) Read(p []byte) (int, error) {
+	n, err := s.c.Read(p)
+	s.at = time.Now().UnixNano()
+	return n, err
 }
 
 // dialRaw opens path (with its query) on the server at base (http://…).
@@ -41,7 +57,8 @@ func dialRaw(ctx context.Context, base, path string) (*rawSubscriber, error) {
 		c.Close()
 		return nil, err
 	}
-	br := bufio.NewReaderSize(c, 64<<10)
+	in := &stampedReader{c: c}
+	br := bufio.NewReaderSize(in, 64<<10)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		c.Close()
@@ -52,7 +69,7 @@ func dialRaw(ctx context.Context, base, path string) (*rawSubscriber, error) {
 		c.Close()
 		return nil, fmt.Errorf("upgrading %s: HTTP %d", path, resp.StatusCode)
 	}
-	return &rawSubscriber{c: c, br: br}, nil
+	return &rawSubscriber{c: c, in: in, br: br}, nil
 }
 
 // errClosedFrame carries the close code of a close frame.
@@ -61,7 +78,8 @@ type errClosedFrame struct{ code int }
 func (e errClosedFrame) Error() string { return fmt.Sprintf("websocket closed with %d", e.code) }
 
 // next reads one message into buf (reusing it): text or binary frames,
-// continuations joined; a close frame is an errClosedFrame.
+// continuations joined; a close frame is an errClosedFrame. arrivedAt
+// then tells when its last byte came off the connection.
 func (r *rawSubscriber) next(buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	var hdr [8]byte
@@ -110,6 +128,10 @@ func (r *rawSubscriber) next(buf []byte) ([]byte, error) {
 		}
 	}
 }
+
+// arrivedAt is when the read that completed the last message returned
+// (unix ns).
+func (r *rawSubscriber) arrivedAt() int64 { return r.in.at }
 
 // close ends the connection without a close handshake (the bench is done).
 func (r *rawSubscriber) close() {

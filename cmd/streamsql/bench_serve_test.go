@@ -136,9 +136,11 @@ func TestLatencyHist(t *testing.T) {
 func TestSentField(t *testing.T) {
 	for frame, want := range map[string]int64{
 		`{"_id":"x","sent":1732700000123456789,"user":"u1"}`: 1732700000123456789,
-		`{"sent":7}`:    7,
-		`{"user":"u1"}`: -1,
-		`{"sent":"x"}`:  -1,
+		`{"sent":7}`:            7,
+		`{"user":"u1"}`:         -1,
+		`{"sent":"x"}`:          -1,
+		`{"resent":1,"sent":5}`: 5,
+		`{"resent":1}`:          -1,
 	} {
 		got, ok := sentField([]byte(frame))
 		if (want < 0) == ok || (ok && got != want) {
