@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// benchUsers is how many distinct `user` values the events carry (the
+// serveBenchUsers is how many distinct `user` values the events carry (the
 // EMIT CHANGES group by's keys).
-const benchUsers = 1000
+const serveBenchUsers = 1000
 
 // benchAmount is event i's amount: a multiple of 0.5 below 100, so sums of
 // up to 2^46 of them are exact in a double and checks can compare exactly.
@@ -26,7 +26,7 @@ func appendBenchEvent(b []byte, i, sentNS, eventMS int64) []byte {
 	b = append(b, `{"sent":`...)
 	b = strconv.AppendInt(b, sentNS, 10)
 	b = append(b, `,"user":"u`...)
-	b = strconv.AppendInt(b, i%benchUsers, 10)
+	b = strconv.AppendInt(b, i%serveBenchUsers, 10)
 	b = append(b, `","amount":`...)
 	b = strconv.AppendFloat(b, benchAmount(i), 'f', -1, 64)
 	b = append(b, `,"timestamp":`...)
