@@ -160,8 +160,15 @@ func (e *Engine) Explain(ctx context.Context, sql string, analyze bool) (string,
 	if err != nil {
 		return "", err
 	}
+	// The statement may say EXPLAIN [ANALYZE] itself (the CLI's explain
+	// command is handed what users type into query).
+	ex, ok := st.(*parse.Explain)
+	if !ok {
+		ex = &parse.Explain{Pos: st.Position(), Stmt: st}
+	}
+	ex.Analyze = ex.Analyze || analyze
 	var lines []string
-	err = e.run(ctx, &parse.Explain{Pos: st.Position(), Analyze: analyze, Stmt: st}, sql, nil,
+	err = e.run(ctx, ex, sql, nil,
 		func([]string, *arrow.Schema) {},
 		func(b arrow.RecordBatch) error {
 			defer b.Release()

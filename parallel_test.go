@@ -85,3 +85,21 @@ func TestExplainAnalyzeShowsPartitions(t *testing.T) {
 		t.Fatalf("EXPLAIN ANALYZE:\n%s", out)
 	}
 }
+
+// Explain takes a statement that says EXPLAIN [ANALYZE] itself, as the
+// CLI's explain command is handed what users type into query.
+func TestExplainOfAnExplainStatement(t *testing.T) {
+	db := streamsql.New()
+	if err := db.RegisterFile("e", "testdata/events.parquet", file.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"EXPLAIN ANALYZE SELECT count(*) FROM e", "EXPLAIN SELECT count(*) FROM e"} {
+		out, err := db.Explain(context.Background(), sql, strings.HasPrefix(sql, "EXPLAIN SELECT"))
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if !strings.Contains(out, "Scan: e") || !strings.Contains(out, "rows=200") {
+			t.Fatalf("%s: want the analyzed plan, got\n%s", sql, out)
+		}
+	}
+}

@@ -205,6 +205,9 @@ func (b *binder) statement(stmt parse.Statement) (Bound, error) {
 		if s.Stmt == nil {
 			return nil, b.errf(s, "EXPLAIN needs a statement")
 		}
+		if _, ok := s.Stmt.(*parse.Query); !ok {
+			return nil, b.errf(s.Stmt, "only a query (SELECT, VALUES or WITH) can be explained")
+		}
 		inner, err := b.statement(s.Stmt)
 		if err != nil {
 			return nil, err
