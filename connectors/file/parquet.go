@@ -62,6 +62,9 @@ type parquetReader struct {
 	// consts[f] maps table columns to the value every row of file f holds
 	// (nil or short: none); those columns are filled in, not read.
 	consts []map[int]any
+	// fieldIDs[f] are the Iceberg field ids of the table columns for file
+	// f (nil or short: match columns by name).
+	fieldIDs [][]int
 
 	// the open file
 	fileConsts map[int]any              // of the open file
@@ -114,12 +117,25 @@ func (r *parquetReader) open(path string) error {
 	for i, f := range fs.Fields() {
 		names[i] = f.Name
 	}
+	var wantIDs []int
+	if f := r.nextF - 1; f < len(r.fieldIDs) {
+		wantIDs = r.fieldIDs[f]
+	}
+	byID := fieldsByID(fs)
 	// table column → parquet leaf column, -1 when the file lacks it
 	leafOf := make([]int, r.t.schema.NumFields())
 	sameKind := make([]bool, len(leafOf))
 	for c, f := range r.t.schema.Fields() {
 		leafOf[c] = -1
-		fi := lookupField(names, f.Name)
+		fi := -1
+		switch {
+		case wantIDs != nil && byID != nil:
+			if i, ok := byID[wantIDs[c]]; ok && wantIDs[c] > 0 {
+				fi = i
+			}
+		default:
+			fi = lookupField(names, f.Name)
+		}
 		if fi < 0 {
 			continue
 		}
@@ -447,4 +463,26 @@ func parquetRowGroups(files []string) int {
 		pf.Close()
 	}
 	return n
+}
+
+// fieldsByID maps the Parquet field ids of a file's top-level columns to
+// their positions; nil when the file carries none (pqarrow puts a node's
+// id in the field's metadata, -1 when it has none).
+func fieldsByID(fs *arrow.Schema) map[int]int {
+	var out map[int]int
+	for i, f := range fs.Fields() {
+		v, ok := f.Metadata.GetValue("PARQUET:field_id")
+		if !ok {
+			continue
+		}
+		id, err := strconv.Atoi(v)
+		if err != nil || id < 0 {
+			continue
+		}
+		if out == nil {
+			out = map[int]int{}
+		}
+		out[id] = i
+	}
+	return out
 }

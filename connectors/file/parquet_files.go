@@ -37,6 +37,13 @@ type ParquetFile struct {
 	// type of a logical literal: string, int64 (BIGINT, TIMESTAMP µs),
 	// int32 (INTEGER, DATE days), float64, bool.
 	Constants map[int]any
+	// FieldIDs, when set, holds the Iceberg field id of each table column
+	// (0: the column has none): a file whose columns carry Parquet field
+	// ids is then read by id, not by name, so a renamed column still finds
+	// its data and a column dropped and added again under the same name
+	// reads NULL from the files written before. A file without field ids
+	// is matched by name.
+	FieldIDs []int
 }
 
 // ScanParquetFileSet is ScanParquetFiles over files some of whose columns
@@ -62,8 +69,12 @@ func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Sc
 	t := &Table{path: "parquet files", format: FormatParquet, schema: native}
 	files := make([]string, len(set))
 	consts := make([]map[int]any, len(set))
+	ids := make([][]int, len(set))
 	for i, f := range set {
-		files[i], consts[i] = f.Path, f.Constants
+		files[i], consts[i], ids[i] = f.Path, f.Constants, f.FieldIDs
+		if f.FieldIDs != nil && len(f.FieldIDs) != native.NumFields() {
+			return nil, fmt.Errorf("scanning parquet file %s: %d field ids for %d columns", f.Path, len(f.FieldIDs), native.NumFields())
+		}
 		for c, v := range f.Constants {
 			if c < 0 || c >= native.NumFields() {
 				return nil, fmt.Errorf("scanning parquet file %s: constant for column ordinal %d out of range", f.Path, c)
@@ -76,6 +87,6 @@ func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Sc
 		}
 	}
 	r := newParquetReader(ctx, t, files, req, projectSchema(native, req.Columns), mem, limit)
-	r.consts = consts
+	r.consts, r.fieldIDs = consts, ids
 	return r, nil
 }

@@ -73,7 +73,7 @@ func (t *Table) atSnapshot(tbl *table.Table, snap *table.Snapshot) (catalog.Tabl
 		}
 		opts.Schema = native
 	}
-	return &Table{w: t.w, name: t.name, schema: opts.Schema, opts: opts}, nil
+	return &Table{w: t.w, name: t.name, schema: opts.Schema, ids: fieldIDs(schema, opts.Schema), opts: opts}, nil
 }
 
 // snapshotList names a few of the table's snapshots for an error.

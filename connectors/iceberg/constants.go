@@ -1,7 +1,7 @@
 package iceberg
 
 import (
-	"strings"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	ice "github.com/apache/iceberg-go"
@@ -14,7 +14,7 @@ import (
 // spec). The Parquet reader fills them in instead of decoding them —
 // grouping by topic no longer reads the topic column at all. A value whose
 // Go type does not match the column's is left to be read from the file.
-func identityConstants(tbl *table.Table, schema *arrow.Schema, f ice.DataFile) map[int]any {
+func identityConstants(tbl *table.Table, schema *arrow.Schema, ids []int, f ice.DataFile) map[int]any {
 	spec := tbl.Metadata().PartitionSpecByID(int(f.SpecID()))
 	if spec == nil {
 		return nil
@@ -25,11 +25,7 @@ func identityConstants(tbl *table.Table, schema *arrow.Schema, f ice.DataFile) m
 		if _, ok := pf.Transform.(ice.IdentityTransform); !ok || len(pf.SourceIDs) != 1 {
 			continue
 		}
-		src, ok := tbl.Schema().FindFieldByID(pf.SourceIDs[0])
-		if !ok {
-			continue
-		}
-		col := columnNamed(schema, src.Name)
+		col := slices.Index(ids, pf.SourceIDs[0])
 		if col < 0 {
 			continue
 		}
@@ -47,20 +43,6 @@ func identityConstants(tbl *table.Table, schema *arrow.Schema, f ice.DataFile) m
 		out[col] = lit
 	}
 	return out
-}
-
-// columnNamed finds a column by name, exactly then case-insensitively, as
-// the Parquet reader matches them.
-func columnNamed(s *arrow.Schema, name string) int {
-	if idx := s.FieldIndices(name); len(idx) > 0 {
-		return idx[0]
-	}
-	for i, f := range s.Fields() {
-		if strings.EqualFold(f.Name, name) {
-			return i
-		}
-	}
-	return -1
 }
 
 // constantFor converts a partition value to the literal form

@@ -38,7 +38,12 @@ func row(topic string, ts, id int64) []any {
 
 // mkBatch builds a batch of testSchema (nil values are NULL).
 func mkBatch(mem memory.Allocator, rows [][]any) arrow.RecordBatch {
-	b := array.NewRecordBuilder(mem, testSchema)
+	return mkRows(mem, testSchema, rows)
+}
+
+// mkRows builds a batch of schema from rows of the Go values row uses.
+func mkRows(mem memory.Allocator, schema *arrow.Schema, rows [][]any) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	for _, r := range rows {
 		for i, v := range r {

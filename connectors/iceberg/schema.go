@@ -41,6 +41,22 @@ func nativeSchema(sc *ice.Schema) (*arrow.Schema, error) {
 	return arrow.NewSchema(fields, nil), nil
 }
 
+// fieldIDs binds each column of native to the Iceberg field of sc with its
+// name (exactly, then case-insensitively, as columns are matched
+// elsewhere): the ids data files are then read by, so renames and
+// drop-then-add keep their meaning. 0 marks a column sc lacks.
+func fieldIDs(sc *ice.Schema, native *arrow.Schema) []int {
+	ids := make([]int, native.NumFields())
+	for i, f := range native.Fields() {
+		if fld, ok := sc.FindFieldByName(f.Name); ok {
+			ids[i] = fld.ID
+		} else if fld, ok := sc.FindFieldByNameCaseInsensitive(f.Name); ok {
+			ids[i] = fld.ID
+		}
+	}
+	return ids
+}
+
 // writeSchema is the Arrow schema data files are written with: the sink's
 // columns, all nullable, without field metadata (Iceberg keeps no JSON
 // marker; JSON columns are strings). INTERVAL has no Iceberg type and

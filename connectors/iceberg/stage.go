@@ -105,7 +105,7 @@ func (r *stagedReader) stage(ctx context.Context, f file.ParquetFile) error {
 	if req.Limit > 0 && len(req.Filters) == 0 {
 		req.Limit -= r.emitted
 	}
-	rdr, err := file.ScanParquetFileSet(ctx, []file.ParquetFile{{Path: path, Constants: f.Constants}}, r.schema, req)
+	rdr, err := file.ScanParquetFileSet(ctx, []file.ParquetFile{{Path: path, Constants: f.Constants, FieldIDs: f.FieldIDs}}, r.schema, req)
 	if err != nil {
 		os.Remove(path)
 		return fmt.Errorf("reading %s: %w", loc, err)

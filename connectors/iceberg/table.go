@@ -22,6 +22,7 @@ type Table struct {
 	w      *Warehouse
 	name   string
 	schema *arrow.Schema
+	ids    []int // Iceberg field id of each schema column (0: none), fixed with the schema
 	opts   TableOptions
 
 	mu     sync.Mutex
@@ -45,7 +46,7 @@ func newTable(w *Warehouse, name string, tbl *table.Table, opts TableOptions) (*
 			return nil, fmt.Errorf("loading table %s: %w", name, err)
 		}
 	}
-	return &Table{w: w, name: name, schema: schema, opts: opts}, nil
+	return &Table{w: w, name: name, schema: schema, ids: fieldIDs(tbl.Schema(), schema), opts: opts}, nil
 }
 
 // Schema is the table's columns in native types.
@@ -97,7 +98,7 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
 			return nil, fmt.Errorf("scanning %s: data file %s has delete files, which are not supported", t.name, task.File.FilePath())
 		}
-		set = append(set, file.ParquetFile{Path: task.File.FilePath(), Constants: identityConstants(tbl, t.schema, task.File)})
+		set = append(set, file.ParquetFile{Path: task.File.FilePath(), Constants: identityConstants(tbl, t.schema, t.ids, task.File), FieldIDs: t.ids})
 	}
 	considered := planned
 	if snap != nil && snap.Summary != nil {
@@ -134,7 +135,7 @@ func (t *Table) readFiles(ctx context.Context, tbl *table.Table, set []file.Parq
 			}
 			return newStagedReader(fs, set, t.schema, req), nil
 		}
-		local[i] = file.ParquetFile{Path: p, Constants: f.Constants}
+		local[i] = file.ParquetFile{Path: p, Constants: f.Constants, FieldIDs: f.FieldIDs}
 	}
 	return file.ScanParquetFileSet(ctx, local, t.schema, req)
 }
