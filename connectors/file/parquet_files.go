@@ -90,3 +90,11 @@ func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Sc
 	r.consts, r.fieldIDs = consts, ids
 	return r, nil
 }
+
+// ConvertColumn returns arr in the native Arrow type to, as the Parquet
+// reader converts each column it reads (arr itself, retained, when it
+// already has that type): for readers of Parquet-backed tables that decode
+// some files by other means (Iceberg files with delete files).
+func ConvertColumn(mem memory.Allocator, arr arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	return convertArray(mem, arr, to)
+}

@@ -64,9 +64,9 @@ func (t *Table) Describe() string {
 // Scan plans the data files with Iceberg (partition and manifest statistics
 // pruning from req.Filters) and reads the survivors with the Parquet
 // reader of connectors/file (row-group pruning, projection). The reader
-// implements catalog.ScanStats. Tables with delete files are refused:
-// streamsql writes none, and reading them without applying them would be
-// wrong. With req.Partitions > 1 it reads only its round-robin share of
+// implements catalog.ScanStats. Data files with delete files (position,
+// equality, deletion vectors) are read by iceberg-go, which applies them
+// (deleteReader). With req.Partitions > 1 it reads only its round-robin share of
 // the planned files of the pinned snapshot (see Partitions).
 func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.BatchReader, error) {
 	tbl, err := t.w.cat.LoadTable(ctx, splitName(t.name))
@@ -94,9 +94,11 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	planned := int64(len(tasks))
 	tasks = shareOf(tasks, req.Partition, req.Partitions)
 	set := make([]file.ParquetFile, 0, len(tasks))
+	var withDeletes []table.FileScanTask
 	for _, task := range tasks {
-		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
-			return nil, fmt.Errorf("scanning %s: data file %s has delete files, which are not supported", t.name, task.File.FilePath())
+		if hasDeletes(task) {
+			withDeletes = append(withDeletes, task)
+			continue
 		}
 		set = append(set, file.ParquetFile{Path: task.File.FilePath(), Constants: identityConstants(tbl, t.schema, t.ids, task.File), FieldIDs: t.ids})
 	}
@@ -113,6 +115,18 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	rdr, err := t.readFiles(ctx, tbl, set, whole)
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.name, err)
+	}
+	if len(withDeletes) > 0 {
+		dr, err := t.readWithDeletes(ctx, tbl, opts, withDeletes, whole)
+		if err != nil {
+			rdr.Close()
+			return nil, fmt.Errorf("scanning %s: %w", t.name, err)
+		}
+		limit := req.Limit
+		if len(req.Filters) > 0 || limit <= 0 {
+			limit = -1
+		}
+		rdr = &chainReader{parts: []catalog.BatchReader{rdr, dr}, limit: limit}
 	}
 	return &scanReader{BatchReader: rdr, considered: considered, planned: planned, share: req.Partitions > 1, first: req.Partition == 0}, nil
 }
