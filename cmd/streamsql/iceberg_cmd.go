@@ -18,17 +18,20 @@ import (
 //
 //	streamsql iceberg compact NS.TABLE [--warehouse DIR | --catalog URI] [--target-size 128MB] [--partition COL=VALUE]
 //	streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 168h] [--retain-last 1]
+//	streamsql iceberg remove-orphans NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 72h] [--dry-run] [--force]
 func icebergCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usagef("iceberg wants a subcommand: compact or expire-snapshots")
+		return usagef("iceberg wants a subcommand: compact, expire-snapshots or remove-orphans")
 	}
 	switch args[0] {
 	case "compact":
 		return icebergCompact(args[1:], stdout)
 	case "expire-snapshots":
 		return icebergExpire(args[1:], stdout)
+	case "remove-orphans":
+		return icebergRemoveOrphans(args[1:], stdout)
 	default:
-		return usagef("iceberg: unknown subcommand %q (want compact or expire-snapshots)", args[0])
+		return usagef("iceberg: unknown subcommand %q (want compact, expire-snapshots or remove-orphans)", args[0])
 	}
 }
 
@@ -104,6 +107,45 @@ func icebergExpire(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, " (tagged each job's last epoch: %s)", strings.Join(res.Tags, ", "))
 	}
 	fmt.Fprintln(stdout)
+	return nil
+}
+
+func icebergRemoveOrphans(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("iceberg remove-orphans", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("warehouse", iceberg.DefaultWarehouse, "the warehouse directory")
+	uri := fs.String("catalog", "", "an Iceberg REST catalog instead of --warehouse: r2://ACCOUNT/BUCKET or an http(s) URI")
+	olderThan := fs.Duration("older-than", iceberg.DefaultOrphanAge, "remove only orphan files older than this")
+	dryRun := fs.Bool("dry-run", false, "list the orphan files without removing them")
+	force := fs.Bool("force", false, "allow --older-than under 24h (only for tables no job is writing)")
+	name, err := parseTableArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *olderThan < 0 {
+		return usagef("iceberg remove-orphans: --older-than must not be negative, got %s", *olderThan)
+	}
+	if *olderThan < iceberg.MinOrphanAge && !*force {
+		return usagef("iceberg remove-orphans: --older-than %s is under %s, and younger files may belong to an epoch "+
+			"a running or stopped job has yet to commit (add --force if no job writes the table)", *olderThan, iceberg.MinOrphanAge)
+	}
+	w, err := openMaintained(fs, *dir, *uri)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	res, err := w.RemoveOrphans(context.Background(), name, iceberg.OrphanOptions{OlderThan: *olderThan, DryRun: *dryRun, Force: *force})
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		fmt.Fprintf(stdout, "%s: would remove %d orphan files (%d bytes)\n", name, len(res.Files), res.Bytes)
+		for _, f := range res.Files {
+			fmt.Fprintln(stdout, f)
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s: removed %d orphan files (%d bytes)\n", name, res.Deleted, res.Bytes)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,6 +111,66 @@ func TestIcebergCompactAndExpireCommands(t *testing.T) {
 	}
 }
 
+// TestIcebergRemoveOrphansCommand plants two files no snapshot
+// references in the table's data directory, one 100h old and one new: the
+// default age (72h) finds only the old one, --force with 0s the other.
+func TestIcebergRemoveOrphansCommand(t *testing.T) {
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "wh")
+	writeSmallFiles(t, wh, "demo.t", 2)
+	data := filepath.Join(wh, "demo.db", "t", "data")
+	old, young := filepath.Join(data, "old.parquet"), filepath.Join(data, "x", "young")
+	if err := os.MkdirAll(filepath.Dir(young), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, content := range map[string]string{old: "12345", young: "1234567"} {
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-100 * time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(p string) bool {
+		_, err := os.Stat(p)
+		return err == nil
+	}
+	const sql = "SELECT count(*) AS n, sum(id) AS s FROM demo.t"
+
+	code, out, errOut := runCLIIn(t, dir, "", "iceberg", "remove-orphans", "demo.t", "--warehouse", wh, "--dry-run")
+	if want := "demo.t: would remove 1 orphan files (5 bytes)\n" + old + "\n"; code != 0 || out != want {
+		t.Fatalf("dry run: exit %d, stderr %q, got:\n%s\nwant:\n%s", code, errOut, out, want)
+	}
+	if !exists(old) || !exists(young) {
+		t.Fatal("the dry run removed files")
+	}
+	code, out, errOut = runCLIIn(t, dir, "", "iceberg", "remove-orphans", "--warehouse", wh, "demo.t")
+	if code != 0 || out != "demo.t: removed 1 orphan files (5 bytes)\n" {
+		t.Fatalf("remove-orphans: exit %d, stderr %q, got:\n%s", code, errOut, out)
+	}
+	if exists(old) || !exists(young) {
+		t.Fatalf("after removing files older than 72h: old exists %t, young exists %t", exists(old), exists(young))
+	}
+	code, _, errOut = runCLIIn(t, dir, "", "iceberg", "remove-orphans", "demo.t", "--warehouse", wh, "--older-than", "0s")
+	if code != 2 || !strings.Contains(errOut, "--force") || !exists(young) {
+		t.Fatalf("0s without --force: exit %d, stderr %q", code, errOut)
+	}
+	time.Sleep(3 * time.Millisecond) // make the young file older than 0s
+	code, out, errOut = runCLIIn(t, dir, "", "iceberg", "remove-orphans", "demo.t", "--warehouse", wh, "--older-than", "0s", "--force")
+	if code != 0 || out != "demo.t: removed 1 orphan files (7 bytes)\n" || exists(young) {
+		t.Fatalf("--force: exit %d, stderr %q, got:\n%s", code, errOut, out)
+	}
+	code, out, errOut = runCLIIn(t, dir, "", "query", "--warehouse", wh, "--format", "csv", sql)
+	if code != 0 || out != "n,s\n4,10\n" {
+		t.Fatalf("query: exit %d, stderr %q, got:\n%s", code, errOut, out)
+	}
+	code, _, errOut = runCLIIn(t, dir, "", "iceberg", "remove-orphans", "demo.missing", "--warehouse", wh)
+	if code != 1 || !strings.Contains(errOut, "demo.missing") {
+		t.Fatalf("missing table: exit %d, stderr %q", code, errOut)
+	}
+}
+
 func TestIcebergCommandUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
@@ -126,6 +187,10 @@ func TestIcebergCommandUsageErrors(t *testing.T) {
 		{"iceberg", "expire-snapshots", "a.b", "--retain-last", "0"},
 		{"iceberg", "expire-snapshots", "a.b", "--older-than", "-1h"},
 		{"iceberg", "expire-snapshots", "a.b", "--older-than", "soon"},
+		{"iceberg", "remove-orphans"},
+		{"iceberg", "remove-orphans", "a.b", "--older-than", "-1h", "--force"},
+		{"iceberg", "remove-orphans", "a.b", "--older-than", "23h"},
+		{"iceberg", "remove-orphans", "a.b", "--dry-run=maybe"},
 	} {
 		code, _, errOut := runCLIIn(t, dir, "", args...)
 		if code != 2 || !strings.Contains(errOut, "usage:") {

@@ -44,6 +44,7 @@ const usage = `usage:
   streamsql catalog serve [--warehouse DIR] [--addr 127.0.0.1:8181] [--token T] [--prefix P]
   streamsql iceberg compact NS.TABLE [--warehouse DIR | --catalog URI] [--target-size 128MB] [--partition COL=VALUE]
   streamsql iceberg expire-snapshots NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 168h] [--retain-last 1]
+  streamsql iceberg remove-orphans NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 72h] [--dry-run] [--force]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench cold [--events N] [--runs R] [--cpuprofile FILE]
   streamsql bench serve [--rate N] [--duration DUR] [--subscribers 1,100,1000] [--live N] [--cold-events N] [--hot-events N]

@@ -25,21 +25,11 @@ func TestScanAppliesDeleteFiles(t *testing.T) {
 	ctx := context.Background()
 	mem := checkedMem(t)
 	w := newWarehouse(t)
-	s, err := w.Sink(ctx, "lake.del", testSchema, TableOptions{JobID: "job"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rows [][]any
 	for id := int64(1); id <= 30; id++ {
 		rows = append(rows, row([]string{"a", "b", "c"}[id%3], (id%3)*hour, id))
 	}
-	writeEpoch(t, mem, s, 1, rows)
-	if err := s.Commit(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTable(t, mem, w, "lake.del", TableOptions{JobID: "job"}, rows)
 
 	// Topic a: a position delete of id 3 (merge-on-read).
 	tbl, err := w.cat.LoadTable(ctx, splitName("lake.del"))

@@ -112,6 +112,24 @@ func writeEpoch(t *testing.T, mem memory.Allocator, s *Sink, epoch int64, rows [
 	return st
 }
 
+// writeTable commits rows to the table name as epoch 1 of job opts.JobID
+// through a sink of testSchema, creating the table.
+func writeTable(t *testing.T, mem memory.Allocator, w *Warehouse, name string, opts TableOptions, rows [][]any) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := w.Sink(ctx, name, testSchema, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeEpoch(t, mem, s, 1, rows)
+	if err := s.Commit(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // scanned is the result of a scan: rows as Go values and the stats.
 type scanned struct {
 	rows  [][]any

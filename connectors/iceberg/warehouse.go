@@ -4,8 +4,8 @@
 // a remote Iceberg REST catalog with S3-compatible storage, such as R2
 // Data Catalog (OpenCatalog). Scans prune files by partition and manifest
 // statistics; the sink commits exactly once, one Iceberg snapshot per
-// checkpoint; Compact and ExpireSnapshots maintain tables. All of it
-// works the same on both kinds of warehouse.
+// checkpoint; Compact, ExpireSnapshots and RemoveOrphans maintain
+// tables. All of it works the same on both kinds of warehouse.
 //
 // Registered as connector "iceberg": CREATE TABLE t WITH
 // (connector='iceberg', table='ns.name', warehouse='dir' | catalog='URI'
