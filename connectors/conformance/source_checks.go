@@ -183,7 +183,7 @@ func checkBoundedBatches(t *testing.T, s *Source) error {
 // checkShutdown: Close releases everything: Arrow memory, goroutines
 // (back to the baseline), and the reader refuses to Read afterwards.
 func checkShutdown(t *testing.T, s *Source) error {
-	baseline := runtime.NumGoroutine()
+	baseline := settledGoroutines()
 	run := newRun("shutdown")
 	s.Produce(t, messages(run, 0, 50, 2))
 	ss, err := open(t, s, run, 0)
@@ -222,6 +222,23 @@ func checkShutdown(t *testing.T, s *Source) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// settledGoroutines counts goroutines once the count holds still (five
+// samples 10 ms apart, for at most a second): goroutines of earlier checks
+// still winding down would otherwise raise the baseline, then exit and
+// hide a leak of the same size.
+func settledGoroutines() int {
+	n, same := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(time.Second); same < 5 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			same++
+		} else {
+			n, same = m, 0
+		}
+	}
+	return n
 }
 
 // checkDeadLetters: a malformed payload goes to the dead letters with a

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/planner/types"
@@ -38,6 +39,10 @@ func parquetSchema(path string) (*arrow.Schema, error) {
 	}
 	fields := make([]arrow.Field, s.NumFields())
 	for i, f := range s.Fields() {
+		if rendered, isJSON := renderedAs(f.Type); rendered {
+			fields[i] = renderedField(f.Name, isJSON)
+			continue
+		}
 		dt, err := nativeType(f.Type)
 		if err != nil {
 			return nil, fmt.Errorf("reading column %q of %s: %w", f.Name, path, err)
@@ -98,7 +103,7 @@ func (r *parquetReader) open(path string) error {
 	// Strings are read as dictionaries and expanded in bulk (expandDict):
 	// much cheaper than decoding dictionary pages value by value.
 	for i, sc := 0, pf.MetaData().Schema; i < sc.NumColumns(); i++ {
-		if sc.Column(i).PhysicalType() == parquet.Types.ByteArray {
+		if sc.Column(i).PhysicalType() == parquet.Types.ByteArray && isText(sc.Column(i).LogicalType()) {
 			props.SetReadDict(i, true)
 		}
 	}
@@ -124,9 +129,10 @@ func (r *parquetReader) open(path string) error {
 	byID := fieldsByID(fs)
 	// table column → parquet leaf column, -1 when the file lacks it
 	leafOf := make([]int, r.t.schema.NumFields())
+	fieldOf := make([]int, len(leafOf)) // table column → file field
 	sameKind := make([]bool, len(leafOf))
 	for c, f := range r.t.schema.Fields() {
-		leafOf[c] = -1
+		leafOf[c], fieldOf[c] = -1, -1
 		fi := -1
 		switch {
 		case wantIDs != nil && byID != nil:
@@ -139,14 +145,16 @@ func (r *parquetReader) open(path string) error {
 		if fi < 0 {
 			continue
 		}
+		fieldOf[c] = fi
 		sf := &fr.Manifest.Fields[fi]
 		if !sf.IsLeaf() {
-			leafOf[c] = -2 // nested: not readable, not prunable
+			leafOf[c] = -2 // nested: read whole, as JSON; not prunable
 			continue
 		}
 		leafOf[c] = sf.ColIndex
 		nt, err := nativeType(fs.Field(fi).Type)
-		sameKind[c] = err == nil && arrow.TypeEqual(nt, f.Type)
+		rendered, _ := renderedAs(fs.Field(fi).Type)
+		sameKind[c] = err == nil && !rendered && arrow.TypeEqual(nt, f.Type)
 	}
 
 	r.srcOf = make([]int, len(r.proj))
@@ -154,27 +162,27 @@ func (r *parquetReader) open(path string) error {
 	if f := r.nextF - 1; f < len(r.consts) {
 		r.fileConsts = r.consts[f]
 	}
+	// The record reader returns one column per file field, in the order
+	// their first leaves are asked for; a nested field needs all its leaves.
 	var leaves []int
-	pos := map[int]int{} // leaf → record column
+	pos := map[int]int{} // file field → record column
 	for i, c := range r.proj {
 		r.srcOf[i] = -1
 		if _, ok := r.fileConsts[c]; ok {
 			r.srcOf[i] = srcConst
 			continue
 		}
-		switch leaf := leafOf[c]; {
-		case leaf == -2:
-			pf.Close()
-			return fmt.Errorf("reading column %q of %s: nested columns are not supported", r.t.schema.Field(c).Name, path)
-		case leaf >= 0:
-			p, ok := pos[leaf]
-			if !ok {
-				p = len(leaves)
-				pos[leaf] = p
-				leaves = append(leaves, leaf)
-			}
-			r.srcOf[i] = p
+		fi := fieldOf[c]
+		if fi < 0 {
+			continue // not in this file: NULL
 		}
+		p, ok := pos[fi]
+		if !ok {
+			p = len(pos)
+			pos[fi] = p
+			leaves = appendLeaves(leaves, &fr.Manifest.Fields[fi])
+		}
+		r.srcOf[i] = p
 	}
 
 	md := pf.MetaData()
@@ -342,6 +350,9 @@ func convertArray(mem memory.Allocator, arr arrow.Array, to arrow.DataType) (arr
 		arr.Retain()
 		return arr, nil
 	}
+	if rendered, _ := renderedAs(from); rendered && to.ID() == arrow.STRING {
+		return renderArray(mem, arr)
+	}
 	switch {
 	case from.ID() == arrow.NULL:
 		return array.MakeArrayOfNull(mem, to, arr.Len()), nil
@@ -485,4 +496,35 @@ func fieldsByID(fs *arrow.Schema) map[int]int {
 		out[id] = i
 	}
 	return out
+}
+
+// appendLeaves appends the Parquet leaf columns under f.
+func appendLeaves(dst []int, f *pqarrow.SchemaField) []int {
+	if f.IsLeaf() {
+		return append(dst, f.ColIndex)
+	}
+	for i := range f.Children {
+		dst = appendLeaves(dst, &f.Children[i])
+	}
+	return dst
+}
+
+// isText reports whether a BYTE_ARRAY column holds text (read as a
+// dictionary and expanded), not bytes (rendered as base64).
+func isText(lt schema.LogicalType) bool {
+	switch lt.(type) {
+	case schema.StringLogicalType, schema.JSONLogicalType, schema.EnumLogicalType:
+		return true
+	}
+	return false
+}
+
+// renderedField is the table column of a file field read as rendered
+// text: VARCHAR, or JSON for nested values.
+func renderedField(name string, isJSON bool) arrow.Field {
+	f := arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
+	if isJSON {
+		f.Metadata = arrow.NewMetadata([]string{sqlTypeKey}, []string{"JSON"})
+	}
+	return f
 }

@@ -13,30 +13,36 @@ import (
 
 // nativeSchema maps an Iceberg schema to streamsql's native Arrow forms.
 // Every column is nullable (NOT NULL is not a streamsql constraint);
-// floats widen to DOUBLE. Types streamsql has no form for fail.
+// floats and decimals read as DOUBLE, nanosecond timestamps as TIMESTAMP
+// (µs). Types streamsql has no form for are read as text, as the Parquet
+// reader renders them: structs, lists and maps as JSON, binary and fixed
+// as base64, UUIDs and times in their text forms. Variant and the
+// geospatial types fail.
 func nativeSchema(sc *ice.Schema) (*arrow.Schema, error) {
 	fields := make([]arrow.Field, 0, len(sc.Fields()))
 	for _, f := range sc.Fields() {
-		var dt arrow.DataType
+		var t types.Type
 		switch f.Type.(type) {
 		case ice.Int32Type:
-			dt = types.IntegerType.ArrowType()
+			t = types.IntegerType
 		case ice.Int64Type:
-			dt = types.BigintType.ArrowType()
-		case ice.Float32Type, ice.Float64Type:
-			dt = types.DoubleType.ArrowType()
-		case ice.StringType:
-			dt = types.VarcharType.ArrowType()
+			t = types.BigintType
+		case ice.Float32Type, ice.Float64Type, ice.DecimalType:
+			t = types.DoubleType
+		case ice.StringType, ice.BinaryType, ice.FixedType, ice.UUIDType, ice.TimeType:
+			t = types.VarcharType
+		case *ice.StructType, *ice.ListType, *ice.MapType:
+			t = types.JSONType
 		case ice.BooleanType:
-			dt = types.BooleanType.ArrowType()
-		case ice.TimestampType, ice.TimestampTzType:
-			dt = types.TimestampType.ArrowType()
+			t = types.BooleanType
+		case ice.TimestampType, ice.TimestampTzType, ice.TimestampNsType, ice.TimestampTzNsType:
+			t = types.TimestampType
 		case ice.DateType:
-			dt = types.DateType.ArrowType()
+			t = types.DateType
 		default:
 			return nil, fmt.Errorf("mapping column %q: Iceberg type %s has no streamsql type", f.Name, f.Type)
 		}
-		fields = append(fields, arrow.Field{Name: f.Name, Type: dt, Nullable: true})
+		fields = append(fields, types.Field(f.Name, t, true))
 	}
 	return arrow.NewSchema(fields, nil), nil
 }
