@@ -50,6 +50,12 @@ type chunk struct {
 	mu       sync.Mutex
 	batch    arrow.RecordBatch // all chunkRows events, once sealed and read
 	released bool
+	// tail is the batch last built from events [tailFrom, tailTo) of the
+	// chunk while it fills: readers tailing the head (live queries, the
+	// dual path) ask for the same new events one after another, so the
+	// first builds them and the others take it or a slice of it.
+	tail             arrow.RecordBatch
+	tailFrom, tailTo int
 }
 
 func newTopic(name string, codec topicCodec, fields []FieldDef, mem memory.Allocator) *topic {
@@ -66,9 +72,40 @@ func (c *chunk) sealedBatch(t *topic, evs []*event) arrow.RecordBatch {
 	}
 	if c.batch == nil {
 		c.batch = buildBatch(t.mem, t.schema, t.name, evs)
+		c.dropTail()
 	}
 	c.batch.Retain()
 	return c.batch
+}
+
+// openBatch returns events [p.from, p.to) of a chunk that is still filling
+// (owned by the caller), from the tail batch when it covers them.
+func (c *chunk) openBatch(t *topic, p part) arrow.RecordBatch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released { // trimmed: indexes moved; build a private copy
+		return buildBatch(t.mem, t.schema, t.name, p.evs)
+	}
+	if c.tail != nil && c.tailFrom <= p.from && p.to <= c.tailTo {
+		if p.from == c.tailFrom && p.to == c.tailTo {
+			c.tail.Retain()
+			return c.tail
+		}
+		return c.tail.NewSlice(int64(p.from-c.tailFrom), int64(p.to-c.tailFrom))
+	}
+	b := buildBatch(t.mem, t.schema, t.name, p.evs)
+	c.dropTail()
+	b.Retain()
+	c.tail, c.tailFrom, c.tailTo = b, p.from, p.to
+	return b
+}
+
+// dropTail releases the tail batch. Called locked.
+func (c *chunk) dropTail() {
+	if c.tail != nil {
+		c.tail.Release()
+		c.tail = nil
+	}
 }
 
 // release frees the chunk's batch. The chunk is out of the topic by then;
@@ -81,6 +118,7 @@ func (c *chunk) release() {
 		c.batch.Release()
 		c.batch = nil
 	}
+	c.dropTail()
 }
 
 // append adds committed events, which follow head without a gap.
@@ -255,7 +293,7 @@ func (p part) batch(t *topic) arrow.RecordBatch {
 		defer b.Release()
 		return b.NewSlice(int64(p.from), int64(p.to))
 	}
-	return buildBatch(t.mem, t.schema, t.name, p.evs)
+	return p.c.openBatch(t, p)
 }
 
 // seqAfterID is the seq after which events with ids greater than id start.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type serveBenchOptions struct {
 	hotEvents   int64
 	runs        int
 	cpuprofile  string
+	memprofile  string
 }
 
 func parseBenchServe(args []string) (*serveBenchOptions, error) {
@@ -51,6 +53,7 @@ func parseBenchServe(args []string) (*serveBenchOptions, error) {
 	fs.Int64Var(&o.coldEvents, "cold-events", 1_000_000, "part B: events over the past 48 hours committed to the warehouse (0 skips part B)")
 	fs.Int64Var(&o.hotEvents, "hot-events", 100_000, "part B: events in the last half hour kept hot-only")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of part A (server and clients) to FILE")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of part A (server and clients) to FILE")
 	fs.IntVar(&o.runs, "runs", 5, "part B: timed runs per query (the median is reported), after one checked warm-up")
 	if err := fs.Parse(args); err != nil {
 		return nil, usagef("bench serve: %v", err)
@@ -119,6 +122,9 @@ func runHotBenches(ctx context.Context, dir string, o *serveBenchOptions) ([]*ho
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if o.memprofile != "" {
+		runtime.MemProfileRate = 64 << 10 // enough samples for a few seconds of traffic
+	}
 	var hot []*hotRun
 	for i, n := range o.subscribers {
 		r, err := runHotBench(ctx, fmt.Sprintf("%s/hot%d", dir, i), o, n)
@@ -126,6 +132,16 @@ func runHotBenches(ctx context.Context, dir string, o *serveBenchOptions) ([]*ho
 			return nil, fmt.Errorf("bench serve: %d subscribers: %w", n, err)
 		}
 		hot = append(hot, r)
+	}
+	if o.memprofile != "" {
+		f, err := os.Create(o.memprofile)
+		if err != nil {
+			return nil, fmt.Errorf("creating allocation profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return nil, fmt.Errorf("writing allocation profile: %w", err)
+		}
 	}
 	return hot, nil
 }

@@ -16,13 +16,14 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
 
-// MaxBuffered bounds what a connection holds unwritten; a Write beyond it
-// waits (backpressure on a slow peer) until the flusher catches up or the
-// connection closes.
+// MaxBuffered bounds what a connection holds unwritten besides the write
+// in flight; a Write beyond it waits (backpressure on a slow peer) until
+// the flusher catches up or the connection closes.
 const MaxBuffered = 1 << 20
 
 // Conn is a net.Conn whose writes are coalesced. Close flushes what is
@@ -96,6 +97,7 @@ func (c *Conn) WriteTexts(payloads [][]byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
+	c.buf = slices.Grow(c.buf, size) // one growth for the lot, not one per frame
 	for _, p := range payloads {
 		c.buf = appendTextFrame(c.buf, p)
 	}
