@@ -47,7 +47,7 @@ const usage = `usage:
   streamsql iceberg remove-orphans NS.TABLE [--warehouse DIR | --catalog URI] [--older-than 72h] [--dry-run] [--force]
   streamsql bench batch [--rows N] [--runs N]
   streamsql bench cold [--events N] [--runs R] [--cpuprofile FILE]
-  streamsql bench serve [--rate N] [--duration DUR] [--subscribers 1,100,1000] [--live N] [--cold-events N] [--hot-events N]
+  streamsql bench serve [--rate N] [--duration DUR] [--subscribers 1,100,1000] [--live N] [--cold-events N] [--hot-events N] [--cpuprofile FILE] [--memprofile FILE]
   streamsql bench stream [--events N] [--keys K] [--runs R] [--parallelism P] [--splits S] [--groups G]
                          [--query seed,hop] [--source arrow,jsonl] [--cpuprofile DIR]
   streamsql bench nexmark [--query qN|all] [--events N] [--cores N] [--format table|jsonl]
