@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	// defaultLinger is how long Read waits for messages when the request
-	// does not say.
+	// defaultLinger is how long Read waits for a first message when the
+	// request does not say.
 	defaultLinger = 100 * time.Millisecond
 	// defaultBatchRows caps batches when the request does not say.
 	defaultBatchRows = 8192
@@ -74,26 +74,42 @@ func readLimits(req catalog.StreamRequest) (int, time.Duration) {
 // ID implements catalog.SplitReader.
 func (r *coreReader) ID() string { return "nats/" + r.t.cfg.subject }
 
-// Read implements catalog.SplitReader: the messages that arrive within
-// Linger, up to BatchRows.
+// Read implements catalog.SplitReader: it waits up to Linger for the
+// first message (catalog.ErrIdle when none comes), then takes only the
+// messages already waiting, up to BatchRows: rows are returned as soon as
+// the subscription has nothing more at hand rather than after Linger, and
+// a backlog still comes back in full batches.
 func (r *coreReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	if r.closed {
 		return nil, fmt.Errorf("reading %s: the reader is closed", r.ID())
 	}
-	if r.timer == nil {
-		r.timer = time.NewTimer(r.linger)
-	} else {
-		r.timer.Reset(r.linger)
-	}
-	defer r.timer.Stop()
+	armed := false
 	for r.rows.n() < r.batchRows {
 		var m *nats.Msg
 		select {
 		case m = <-r.msgs:
-		case <-r.timer.C:
-			return r.flush()
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		default:
+			if r.rows.n() > 0 {
+				return r.flush() // nothing more at hand: no need to linger
+			}
+			// Nothing yet: wait, up to Linger from the first wait (a
+			// dead-lettered message adds no row and does not restart it).
+			if !armed {
+				if r.timer == nil {
+					r.timer = time.NewTimer(r.linger)
+				} else {
+					r.timer.Reset(r.linger)
+				}
+				defer r.timer.Stop()
+				armed = true
+			}
+			select {
+			case m = <-r.msgs:
+			case <-r.timer.C:
+				return r.flush()
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		if err := r.rows.add(m.Data, m.Subject, 0); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", r.ID(), err)

@@ -68,9 +68,19 @@ func (t *Table) openJetStreamReader(ctx context.Context, req catalog.StreamReque
 // ID implements catalog.SplitReader.
 func (r *jsReader) ID() string { return "jetstream/" + r.t.cfg.stream + "/" + r.t.cfg.consumer }
 
-// Read implements catalog.SplitReader: the messages delivered within
-// Linger, up to BatchRows; catalog.ErrIdle when none came (or the server
-// is away: the connection keeps trying).
+// jsMoreWait is how long, in all, Read waits for further messages once it
+// holds rows. The iterator cannot say whether a message is at hand without
+// waiting for one, so Read waits this little instead; only the time spent
+// waiting counts, so messages at hand (a backlog) still fill whole
+// batches, while a trickle goes out within about this much of its first
+// row.
+const jsMoreWait = 2 * time.Millisecond
+
+// Read implements catalog.SplitReader: it waits up to Linger for the first
+// message (catalog.ErrIdle when none came, or the server is away: the
+// connection keeps trying), then at most jsMoreWait in all for further
+// ones, up to BatchRows: held rows go out at once rather than after
+// Linger, and a backlog still comes back in full batches.
 func (r *jsReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	if r.closed {
 		return nil, fmt.Errorf("reading %s: the reader is closed", r.ID())
@@ -87,15 +97,42 @@ func (r *jsReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, r.linger)
 	defer cancel()
+	// Next waits on wctx: the linger while no row is held, then what is
+	// left of jsMoreWait (spare), which only the time in Next uses up.
+	// The context and its timer are made once per Read, not per message.
+	wctx := lctx
+	var (
+		more  *time.Timer   // cancels wctx when a Next outlasts spare
+		spare time.Duration // what is left of jsMoreWait
+	)
 	for r.rows.n() < r.batchRows && !r.needReset {
-		m, err := r.it.Next(jetstream.NextContext(lctx))
+		if more == nil && r.rows.n() > 0 {
+			var mcancel context.CancelFunc
+			wctx, mcancel = context.WithCancel(lctx)
+			defer mcancel()
+			more, spare = time.AfterFunc(jsMoreWait, mcancel), jsMoreWait
+			defer more.Stop()
+		}
+		var from time.Time
+		if more != nil {
+			if spare <= 0 {
+				break
+			}
+			from = time.Now()
+			more.Reset(spare)
+		}
+		m, err := r.it.Next(jetstream.NextContext(wctx))
+		if more != nil {
+			more.Stop()
+			spare -= time.Since(from)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				r.dropRows()
 				return nil, ctx.Err()
 			}
-			if lctx.Err() != nil {
-				break
+			if wctx.Err() != nil {
+				break // the linger is over, or jsMoreWait once rows are held
 			}
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 				r.dropRows()
