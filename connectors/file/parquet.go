@@ -522,9 +522,8 @@ func isText(lt schema.LogicalType) bool {
 // renderedField is the table column of a file field read as rendered
 // text: VARCHAR, or JSON for nested values.
 func renderedField(name string, isJSON bool) arrow.Field {
-	f := arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
 	if isJSON {
-		f.Metadata = arrow.NewMetadata([]string{sqlTypeKey}, []string{"JSON"})
+		return types.Field(name, types.JSONType, true)
 	}
-	return f
+	return types.Field(name, types.VarcharType, true)
 }
