@@ -51,6 +51,17 @@ type ScanRequest struct {
 	TopN *TopNHint
 }
 
+// RowLimit is the row count a reader may stop after, -1 for none: Limit
+// when it is positive and the scan has no filters (a filtered scan's rows
+// are not yet the query's; a zero Limit counts as none, so a forgotten -1
+// loses no rows).
+func (r ScanRequest) RowLimit() int64 {
+	if len(r.Filters) > 0 || r.Limit <= 0 {
+		return -1
+	}
+	return r.Limit
+}
+
 // TopNHint is ScanRequest.TopN: the Limit rows with the largest (Desc) or
 // smallest values of table column Column, NULLs first or last.
 type TopNHint struct {

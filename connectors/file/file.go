@@ -189,12 +189,7 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	// Limit is a hint: only a positive one without filters stops early
-	// (a zero Limit is treated as none, so a forgotten -1 loses no rows).
-	limit := req.Limit
-	if len(req.Filters) > 0 || limit <= 0 {
-		limit = -1
-	}
+	limit := req.RowLimit()
 	out := projectSchema(t.schema, req.Columns)
 	if req.Partitions > 1 && t.format != FormatParquet {
 		// Line formats split by file; Parquet splits by row group.

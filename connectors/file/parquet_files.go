@@ -62,10 +62,7 @@ func ScanParquetFileSet(ctx context.Context, set []ParquetFile, schema *arrow.Sc
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	limit := req.Limit
-	if len(req.Filters) > 0 || limit <= 0 {
-		limit = -1
-	}
+	limit := req.RowLimit()
 	t := &Table{path: "parquet files", format: FormatParquet, schema: native}
 	files := make([]string, len(set))
 	consts := make([]map[int]any, len(set))

@@ -136,8 +136,7 @@ func (r *deleteReader) Stats() map[string]int64 {
 }
 
 // chainReader reads its readers one after the other, holding a scan's row
-// limit across them (like the Parquet reader, only without filters), and
-// sums their stats.
+// limit (ScanRequest.RowLimit) across them, and sums their stats.
 type chainReader struct {
 	parts   []catalog.BatchReader
 	cur     int

@@ -45,10 +45,10 @@ func newStagedReader(fs iceio.IO, set []file.ParquetFile, schema *arrow.Schema, 
 	return &stagedReader{fs: fs, set: set, schema: schema, req: req, stats: map[string]int64{}}
 }
 
-// limited reports whether the scan's row limit applies (as in
-// connectors/file, only without filters) and is reached.
+// limited reports whether the scan's row limit applies and is reached.
 func (r *stagedReader) limited() bool {
-	return r.req.Limit > 0 && len(r.req.Filters) == 0 && r.emitted >= r.req.Limit
+	limit := r.req.RowLimit()
+	return limit >= 0 && r.emitted >= limit
 }
 
 // Next returns the next batch, or io.EOF after the last file.

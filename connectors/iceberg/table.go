@@ -122,11 +122,7 @@ func (t *Table) Scan(ctx context.Context, req catalog.ScanRequest) (catalog.Batc
 			rdr.Close()
 			return nil, fmt.Errorf("scanning %s: %w", t.name, err)
 		}
-		limit := req.Limit
-		if len(req.Filters) > 0 || limit <= 0 {
-			limit = -1
-		}
-		rdr = &chainReader{parts: []catalog.BatchReader{rdr, dr}, limit: limit}
+		rdr = &chainReader{parts: []catalog.BatchReader{rdr, dr}, limit: req.RowLimit()}
 	}
 	return &scanReader{BatchReader: rdr, considered: considered, planned: planned, share: req.Partitions > 1, first: req.Partition == 0}, nil
 }
